@@ -1,0 +1,2 @@
+def city_name() -> str:
+    return ""

@@ -1,0 +1,95 @@
+"""The one declared environment schema: every setting an operator may change, with a safe default.
+
+Settings read the environment only through ``load_env``, so the full list of knobs is here and
+documented in ``docs/configuration.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+INSECURE_SECRET_PREFIX = "django-insecure-"
+DEV_SECRET = INSECURE_SECRET_PREFIX + "cityops-development-only-key"
+
+
+class EnvError(ValueError):
+    """A variable is present but cannot be parsed."""
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off", ""}:
+        return False
+    raise EnvError(f"{name} must be a boolean (true/false), got {raw!r}")
+
+
+def _list(raw: str) -> list[str]:
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+@dataclass(frozen=True)
+class Env:
+    debug: bool
+    secret_key: str
+    allowed_hosts: list[str]
+    csrf_trusted_origins: list[str]
+    database_url: str
+    media_root: Path
+    static_root: Path
+    email_url: str
+    default_from_email: str
+    time_zone: str
+    demo: bool
+    log_level: str
+
+    @property
+    def secret_is_insecure(self) -> bool:
+        return (
+            self.secret_key.startswith(INSECURE_SECRET_PREFIX)
+            or len(self.secret_key) < 50
+            or len(set(self.secret_key)) < 5
+        )
+
+    @property
+    def hosts_are_insecure(self) -> bool:
+        return not self.allowed_hosts or "*" in self.allowed_hosts
+
+
+def load_env(environ: dict[str, str] | None = None) -> Env:
+    """Read the schema from ``environ`` (the process environment by default)."""
+    e = os.environ if environ is None else environ
+    debug = _bool("CITYOPS_DEBUG", e.get("CITYOPS_DEBUG", "true"))
+    return Env(
+        debug=debug,
+        secret_key=e.get("CITYOPS_SECRET_KEY", DEV_SECRET),
+        allowed_hosts=_list(e.get("CITYOPS_ALLOWED_HOSTS", "127.0.0.1,localhost" if debug else "")),
+        csrf_trusted_origins=_list(e.get("CITYOPS_CSRF_TRUSTED_ORIGINS", "")),
+        database_url=e.get("DATABASE_URL", "") or f"sqlite:///{BASE_DIR / 'var' / 'cityops.sqlite3'}",
+        media_root=Path(e.get("CITYOPS_MEDIA_ROOT", str(BASE_DIR / "var" / "media"))),
+        static_root=Path(e.get("CITYOPS_STATIC_ROOT", str(BASE_DIR / "var" / "static"))),
+        email_url=e.get("CITYOPS_EMAIL_BACKEND", "console"),
+        default_from_email=e.get("CITYOPS_FROM_EMAIL", "cityops@localhost"),
+        time_zone=e.get("CITYOPS_TIME_ZONE", "Asia/Shanghai"),
+        demo=_bool("CITYOPS_DEMO", e.get("CITYOPS_DEMO", "false")),
+        log_level=e.get("CITYOPS_LOG_LEVEL", "INFO"),
+    )
+
+
+def check_production(env: Env) -> list[str]:
+    """Reasons the configuration is unsafe outside DEBUG (empty when it is fine)."""
+    if env.debug:
+        return []
+    problems = []
+    if env.secret_is_insecure:
+        problems.append(
+            "CITYOPS_SECRET_KEY is missing or insecure: set a random value of at least 50 characters."
+        )
+    if env.hosts_are_insecure:
+        problems.append("CITYOPS_ALLOWED_HOSTS is empty or contains '*': list the host names served.")
+    return problems
