@@ -1,1 +1,30 @@
 """Project-wide pytest fixtures."""
+
+import pytest
+
+
+@pytest.fixture
+def departments(db):
+    """The demo city's department tree, loaded through the real loader."""
+    from cityops.organization.loaders import load_departments
+    from cityops.organization.models import Department
+
+    load_departments()
+    return {d.code: d for d in Department.objects.all()}
+
+
+@pytest.fixture
+def demo_people(departments):
+    """The demo people with their roles (password ``cityops-demo``)."""
+    from django.contrib.auth import get_user_model
+
+    from cityops.demo.people import load_people
+
+    load_people()
+    return {u.username: u for u in get_user_model().objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Real hashing costs ~0.3 s per password; tests create many accounts."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

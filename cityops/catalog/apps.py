@@ -6,3 +6,8 @@ class CatalogConfig(AppConfig):
     name = "cityops.catalog"
     label = "catalog"
     verbose_name = _("Catalogue and standards")
+
+    def ready(self) -> None:
+        from cityops.catalog import signals
+
+        signals.connect()

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from cityops.geography import views
 
 app_name = "geography"
-urlpatterns: list = []
+urlpatterns = [
+    path("areas.geojson", views.areas_geojson, name="areas_geojson"),
+]

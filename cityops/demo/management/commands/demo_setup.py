@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from cityops.demo.people import load_people
+
+
+class Command(BaseCommand):
+    help = (
+        "Set up the demo city: reference data (calendar, places, catalogue, standards, departments) "
+        "and the demo people with their public log-ins. Idempotent. Refuses to run in production."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--reference-only", action="store_true", help="Load the reference data only, no demo people."
+        )
+
+    def handle(self, *args, **options):
+        if not options["reference_only"] and not (settings.DEBUG or settings.CITYOPS_DEMO):
+            raise CommandError(
+                "Demo people have public passwords: set CITYOPS_DEMO=true (or DEBUG) to create them."
+            )
+        verbosity = options["verbosity"]
+        for command in ("core_calendar_seed", "geography_load", "catalog_load", "organization_load"):
+            call_command(command, verbosity=verbosity)
+        if options["reference_only"]:
+            return
+        n = load_people()
+        self.stdout.write(f"demo people: {n}")
