@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "cityops.geography",
     "cityops.organization",
     "cityops.catalog",
+    "cityops.notifications",
+    "cityops.cases",
     "cityops.demo",
 ]
 

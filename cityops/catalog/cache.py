@@ -180,7 +180,16 @@ def _build(version: int) -> Snapshot:
     majors = {(m["kind"], m["code"]): m["name"] for m in MajorClass.objects.values("kind", "code", "name")}
     types: dict[tuple[str, str], TypeInfo] = {}
     rows = CatalogType.objects.values(
-        "kind", "code", "name", "major__code", "component__code", "local", "is_public", "is_active", "keywords", "note"
+        "kind",
+        "code",
+        "name",
+        "major__code",
+        "component__code",
+        "local",
+        "is_public",
+        "is_active",
+        "keywords",
+        "note",
     ).order_by("kind", "code")
     for t in rows:
         types[(t["kind"], t["code"])] = TypeInfo(
@@ -197,7 +206,10 @@ def _build(version: int) -> Snapshot:
             note=t["note"],
         )
     standards = {
-        s["id"]: s for s in CaseStandard.objects.values("id", "key", "topic", "file_when", "order").order_by("order", "key")
+        s["id"]: s
+        for s in CaseStandard.objects.values("id", "key", "topic", "file_when", "order").order_by(
+            "order", "key"
+        )
     }
     by_standard: dict[int, list[Condition]] = {sid: [] for sid in standards}
     conditions_by_ref: dict[str, Condition] = {}
@@ -229,8 +241,13 @@ def _build(version: int) -> Snapshot:
         code: tuple(cond for sid in sorted(sids, key=order.__getitem__) for cond in by_standard[sid])
         for code, sids in codes.items()
     }
-    step_limits = {r["step"]: Limit(r["limit"], r["unit"]) for r in StepLimit.objects.values("step", "limit", "unit")}
-    defaults = {r["urgency"]: Limit(r["limit"], r["unit"]) for r in StandardDefault.objects.values("urgency", "limit", "unit")}
+    step_limits = {
+        r["step"]: Limit(r["limit"], r["unit"]) for r in StepLimit.objects.values("step", "limit", "unit")
+    }
+    defaults = {
+        r["urgency"]: Limit(r["limit"], r["unit"])
+        for r in StandardDefault.objects.values("urgency", "limit", "unit")
+    }
     return Snapshot(
         version=version,
         types=types,

@@ -54,7 +54,12 @@ class AreaClass(models.TextChoices):
 
 
 # Chinese words a bureau's workbook may use instead of the stored values.
-KIND_ALIASES = {"部件": Kind.COMPONENT, "管理部件": Kind.COMPONENT, "事项": Kind.MATTER, "管理事项": Kind.MATTER}
+KIND_ALIASES = {
+    "部件": Kind.COMPONENT,
+    "管理部件": Kind.COMPONENT,
+    "事项": Kind.MATTER,
+    "管理事项": Kind.MATTER,
+}
 URGENCY_ALIASES = {"一般": Urgency.NORMAL, "普通": Urgency.NORMAL, "紧急": Urgency.URGENT}
 UNIT_ALIASES = {
     "工作时": TimeUnit.WORK_HOUR,

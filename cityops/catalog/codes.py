@@ -41,7 +41,7 @@ def is_type_code(value: str) -> bool:
 
 
 def is_county_adcode(value: str) -> bool:
-    """A county-level GB/T 2260 code: six digits whose last two are not ``00`` (that is a city or province)."""
+    """A county-level GB/T 2260 code: six digits, the last two not ``00`` (that is a city or province)."""
     return _digits(value, ADCODE_LENGTH) and value[:2] != "00" and value[4:] != "00"
 
 
@@ -51,20 +51,25 @@ def major_of(type_code: str) -> str:
 
 def check_type_code(value: str) -> str:
     if not is_type_code(value):
-        raise ValueError(_("%(value)r is not a catalogue code: expected 5 digits, e.g. 01001.") % {"value": value})
+        raise ValueError(
+            _("%(value)r is not a catalogue code: expected 5 digits, e.g. 01001.") % {"value": value}
+        )
     return value
 
 
 def check_major_code(value: str) -> str:
     if not is_major_code(value):
-        raise ValueError(_("%(value)r is not a major class code: expected 2 digits, e.g. 01.") % {"value": value})
+        raise ValueError(
+            _("%(value)r is not a major class code: expected 2 digits, e.g. 01.") % {"value": value}
+        )
     return value
 
 
 def _check_adcode(value: str) -> str:
     if not is_county_adcode(value):
         raise ValueError(
-            _("%(value)r is not a county-level division code: expected 6 digits, e.g. 140403.") % {"value": value}
+            _("%(value)r is not a county-level division code: expected 6 digits, e.g. 140403.")
+            % {"value": value}
         )
     return value
 

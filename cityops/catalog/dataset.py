@@ -138,7 +138,11 @@ class Dataset:
     defaults: list[LimitRow] | None = None
 
     def sections(self) -> list[str]:
-        return [n for n in ("majors", "types", "standards", "step_limits", "defaults") if getattr(self, n) is not None]
+        return [
+            n
+            for n in ("majors", "types", "standards", "step_limits", "defaults")
+            if getattr(self, n) is not None
+        ]
 
 
 # --- cell conversions -------------------------------------------------------------------------------
@@ -214,7 +218,9 @@ class _Checker:
             self.add(src, fld, _("Too long: at most %(max)s characters.") % {"max": max_length})
         return raw
 
-    def choice(self, src: Source, fld: str, value: Any, choices: type, aliases: dict, *, blank_ok=False) -> str:
+    def choice(
+        self, src: Source, fld: str, value: Any, choices: type, aliases: dict, *, blank_ok=False
+    ) -> str:
         raw = text(value)
         if not raw:
             if not blank_ok:
@@ -265,7 +271,7 @@ class _Checker:
         if number != number.quantize(Decimal("0.01")):
             self.add(src, fld, _("The limit allows at most 2 decimal places."))
             return None
-        return number.normalize() if number == number.to_integral_value() else number
+        return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
     def unit(self, src: Source, fld: str, value: Any) -> str:
         return self.choice(src, fld, value, TimeUnit, UNIT_ALIASES)
@@ -310,13 +316,22 @@ def _validate_majors(check: _Checker, rows: list[MajorRow]) -> set[tuple[str, st
         if not raw_code:
             check.add(src, "code", _("This cell is required."))
         elif not code_rules.is_major_code(raw_code):
-            check.add(src, "code", _("%(value)r is not a major class code: expected 2 digits, e.g. 01.") % {"value": raw_code})
+            check.add(
+                src,
+                "code",
+                _("%(value)r is not a major class code: expected 2 digits, e.g. 01.") % {"value": raw_code},
+            )
         row.code = raw_code
         row.name = check.required_text(src, "name", row.name, 100)
         row.local = check.boolean(src, "local", row.local, False)
         key = (row.kind, row.code)
         if key in seen:
-            check.add(src, "code", _("Duplicate: %(what)s is also on %(where)s.") % {"what": " ".join(key), "where": seen[key].label()})
+            check.add(
+                src,
+                "code",
+                _("Duplicate: %(what)s is also on %(where)s.")
+                % {"what": " ".join(key), "where": seen[key].label()},
+            )
         else:
             seen[key] = src
     return set(seen)
@@ -334,7 +349,11 @@ def _validate_types(
         if not row.code:
             check.add(src, "code", _("This cell is required."))
         elif not code_rules.is_type_code(row.code):
-            check.add(src, "code", _("%(value)r is not a catalogue code: expected 5 digits, e.g. 01001.") % {"value": row.code})
+            check.add(
+                src,
+                "code",
+                _("%(value)r is not a catalogue code: expected 5 digits, e.g. 01001.") % {"value": row.code},
+            )
         else:
             code_ok = True
         row.name = check.required_text(src, "name", row.name, 100)
@@ -342,10 +361,17 @@ def _validate_types(
         if not row.major:
             check.add(src, "major", _("This cell is required."))
         elif row.kind in Kind.values and (row.kind, row.major) not in majors:
-            check.add(src, "major", _("Unknown major class %(major)s of kind %(kind)s.") % {"major": row.major, "kind": row.kind})
+            check.add(
+                src,
+                "major",
+                _("Unknown major class %(major)s of kind %(kind)s.") % {"major": row.major, "kind": row.kind},
+            )
         elif code_ok and row.code[:2] != row.major:
             check.add(
-                src, "code", _("The code %(code)s does not start with its major class %(major)s.") % {"code": row.code, "major": row.major}
+                src,
+                "code",
+                _("The code %(code)s does not start with its major class %(major)s.")
+                % {"code": row.code, "major": row.major},
             )
         row.component = code_text(row.component, code_rules.TYPE_CODE_LENGTH)
         if row.component and row.kind == Kind.COMPONENT:
@@ -357,13 +383,22 @@ def _validate_types(
         row.note = text(row.note)
         key = (row.kind, row.code)
         if key in seen:
-            check.add(src, "code", _("Duplicate: %(what)s is also on %(where)s.") % {"what": " ".join(key), "where": seen[key].label()})
+            check.add(
+                src,
+                "code",
+                _("Duplicate: %(what)s is also on %(where)s.")
+                % {"what": " ".join(key), "where": seen[key].label()},
+            )
         else:
             seen[key] = src
     components = {code for kind, code in (stored | set(seen)) if kind == Kind.COMPONENT}
     for row in rows:
         if row.component and row.kind == Kind.MATTER and row.component not in components:
-            check.add(row.src, "component", _("%(code)s is not a component type of the catalogue.") % {"code": row.component})
+            check.add(
+                row.src,
+                "component",
+                _("%(code)s is not a component type of the catalogue.") % {"code": row.component},
+            )
     return set(seen)
 
 
@@ -387,7 +422,12 @@ def _validate_standards(check: _Checker, rows: list[StandardRow], known_codes: s
         src = row.src
         row.key = check.required_text(src, "key", row.key, 32)
         if row.key in keys:
-            check.add(src, "key", _("Duplicate: %(what)s is also on %(where)s.") % {"what": row.key, "where": keys[row.key].label()})
+            check.add(
+                src,
+                "key",
+                _("Duplicate: %(what)s is also on %(where)s.")
+                % {"what": row.key, "where": keys[row.key].label()},
+            )
         elif row.key:
             keys[row.key] = src
         row.topic = check.required_text(src, "topic", row.topic, 200)
@@ -399,7 +439,11 @@ def _validate_standards(check: _Checker, rows: list[StandardRow], known_codes: s
         seen_codes: set[str] = set()
         for code in codes:
             if not code_rules.is_type_code(code):
-                check.add(src, "codes", _("%(value)r is not a catalogue code: expected 5 digits, e.g. 01001.") % {"value": code})
+                check.add(
+                    src,
+                    "codes",
+                    _("%(value)r is not a catalogue code: expected 5 digits, e.g. 01001.") % {"value": code},
+                )
             elif code not in known_codes:
                 check.add(src, "codes", _("No catalogue type has the code %(code)s.") % {"code": code})
             elif code in seen_codes:
@@ -417,7 +461,7 @@ def _validate_standards(check: _Checker, rows: list[StandardRow], known_codes: s
                 check.add(
                     cond.src,
                     "urgency",
-                    _("The same condition (urgency, filing condition, stage, area class) is also on %(where)s.")
+                    _("The same condition (urgency, filing condition, stage, area class) is on %(where)s.")
                     % {"where": slots[slot].label()},
                 )
             else:
@@ -435,7 +479,7 @@ def _sources(check: _Checker, src: Source, value: Any) -> list:
     except ValueError:
         parsed = None
     if not isinstance(parsed, list):
-        check.add(src, "sources", _("The sources must be a JSON list, e.g. [{\"url\": \"...\"}]."))
+        check.add(src, "sources", _('The sources must be a JSON list, e.g. [{"url": "..."}].'))
         return []
     return parsed
 
@@ -445,7 +489,9 @@ def _validate_condition(check: _Checker, cond: ConditionRow) -> None:
     cond.urgency = check.choice(src, "urgency", cond.urgency, Urgency, URGENCY_ALIASES)
     cond.limit = check.limit(src, "limit", cond.limit)
     cond.unit = check.unit(src, "unit", cond.unit)
-    cond.area_class = check.choice(src, "area_class", text(cond.area_class).upper(), AreaClass, {}, blank_ok=True)
+    cond.area_class = check.choice(
+        src, "area_class", text(cond.area_class).upper(), AreaClass, {}, blank_ok=True
+    )
     cond.file_when = text(cond.file_when)
     cond.stage = check.length(src, "stage", text(cond.stage), 100)
     cond.close_when = text(cond.close_when)
@@ -467,13 +513,19 @@ def _validate_limits(check: _Checker, rows: list[LimitRow], what: str) -> None:
                 check.add(
                     src,
                     "name",
-                    _("Unknown value %(value)r: use one of %(choices)s.") % {"value": raw, "choices": ", ".join(Step.values)},
+                    _("Unknown value %(value)r: use one of %(choices)s.")
+                    % {"value": raw, "choices": ", ".join(Step.values)},
                 )
         else:
             row.name = check.choice(src, "name", row.name, Urgency, URGENCY_ALIASES)
         row.limit = check.limit(src, "limit", row.limit)
         row.unit = check.unit(src, "unit", row.unit)
         if row.name in seen:
-            check.add(src, "name", _("Duplicate: %(what)s is also on %(where)s.") % {"what": row.name, "where": seen[row.name].label()})
+            check.add(
+                src,
+                "name",
+                _("Duplicate: %(what)s is also on %(where)s.")
+                % {"what": row.name, "where": seen[row.name].label()},
+            )
         elif row.name:
             seen[row.name] = src

@@ -16,11 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from cityops.catalog.choices import AreaClass, Kind, Step, TimeUnit, Urgency
 from cityops.catalog.dataset import normalize_keywords
 
-type_code_validator = RegexValidator(r"^(?!00)\d{2}(?!000)\d{3}$", _("Expected a 5-digit catalogue code, e.g. 01001."))
+type_code_validator = RegexValidator(
+    r"^(?!00)\d{2}(?!000)\d{3}$", _("Expected a 5-digit catalogue code, e.g. 01001.")
+)
 major_code_validator = RegexValidator(r"^(?!00)\d{2}$", _("Expected a 2-digit major class code, e.g. 01."))
 
 LIMIT_VALIDATORS = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("999999.99"))]
-
 
 
 class MajorClass(models.Model):
@@ -109,7 +110,10 @@ class CaseStandard(models.Model):
     """
 
     key = models.CharField(
-        _("key"), max_length=32, unique=True, help_text=_("The standard's number in the city's table, e.g. S001.")
+        _("key"),
+        max_length=32,
+        unique=True,
+        help_text=_("The standard's number in the city's table, e.g. S001."),
     )
     order = models.PositiveIntegerField(_("order"), default=0)
     topic = models.CharField(_("topic"), max_length=200)
@@ -129,7 +133,7 @@ class CaseStandard(models.Model):
 
 
 class StandardCode(models.Model):
-    """A catalogue code a standard covers (in both kinds); kept as a code so an import can replace standards."""
+    """A catalogue code a standard covers, in both kinds; a plain code so an import can replace standards."""
 
     standard = models.ForeignKey(
         CaseStandard, verbose_name=_("standard"), on_delete=models.CASCADE, related_name="codes"
@@ -141,7 +145,9 @@ class StandardCode(models.Model):
         verbose_name = _("standard code")
         verbose_name_plural = _("standard codes")
         ordering = ["standard", "position", "code"]
-        constraints = [models.UniqueConstraint(fields=["standard", "code"], name="catalog_standard_code_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["standard", "code"], name="catalog_standard_code_unique")
+        ]
 
     def __str__(self) -> str:
         return self.code

@@ -44,12 +44,16 @@ def catalog_type(kind: str, code: str) -> TypeInfo | None:
     return snapshot().types.get((Kind(kind), code))
 
 
-def type_list(kind: str | None = None, *, public_only: bool = False, active_only: bool = True) -> list[TypeInfo]:
+def type_list(
+    kind: str | None = None, *, public_only: bool = False, active_only: bool = True
+) -> list[TypeInfo]:
     """Types in code order (components first), for pickers and the public report form."""
     return [
         t
         for t in snapshot().types.values()
-        if (kind is None or t.kind == kind) and (t.is_public or not public_only) and (t.is_active or not active_only)
+        if (kind is None or t.kind == kind)
+        and (t.is_public or not public_only)
+        and (t.is_active or not active_only)
     ]
 
 
@@ -73,7 +77,7 @@ def type_search(
             rank = 2
         else:
             continue
-        ranked.append((rank, t.kind != Kind.MATTER and "1" or "0", t.code, t))
+        ranked.append((rank, (t.kind != Kind.MATTER and "1") or "0", t.code, t))
     ranked.sort(key=lambda r: r[:3])
     return [r[3] for r in ranked[:limit]]
 

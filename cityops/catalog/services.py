@@ -14,6 +14,7 @@ from typing import Literal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from cityops.catalog import cache
 from cityops.catalog.choices import FALLBACK_LIMITS, Kind
@@ -39,6 +40,14 @@ from cityops.catalog.models import (
 log = logging.getLogger(__name__)
 
 Mode = Literal["replace", "keep"]
+
+SECTION_LABELS = {
+    "majors": gettext_lazy("major classes"),
+    "types": gettext_lazy("catalogue types"),
+    "standards": gettext_lazy("case standards"),
+    "step_limits": gettext_lazy("step limits"),
+    "defaults": gettext_lazy("default limits"),
+}
 
 
 @dataclass
@@ -119,7 +128,9 @@ def dataset_apply(*, data: Dataset, mode: Mode = "replace", dry_run: bool = Fals
                 else:
                     result.counts["standards"] = Counts(skipped=CaseStandard.objects.count())
             if data.step_limits is not None:
-                result.counts["step_limits"] = limits_replace(model=StepLimit, field="step", rows=data.step_limits, overwrite=overwrite)
+                result.counts["step_limits"] = limits_replace(
+                    model=StepLimit, field="step", rows=data.step_limits, overwrite=overwrite
+                )
             if data.defaults is not None:
                 result.counts["defaults"] = limits_replace(
                     model=StandardDefault, field="urgency", rows=data.defaults, overwrite=overwrite
@@ -129,7 +140,9 @@ def dataset_apply(*, data: Dataset, mode: Mode = "replace", dry_run: bool = Fals
     if dry_run:
         cache.clear()
     elif result.changed:
-        log.info("catalogue changed by %s: %s", actor or "system", {k: str(v) for k, v in result.counts.items()})
+        log.info(
+            "catalogue changed by %s: %s", actor or "system", {k: str(v) for k, v in result.counts.items()}
+        )
     return result
 
 
@@ -164,8 +177,8 @@ def types_upsert(*, rows: list[TypeRow], overwrite: bool = True) -> Counts:
         obj = stored.get((row.kind, row.code))
         values = {
             "name": row.name,
-            "major": majors[(row.kind, row.major)],
-            "component": stored[(Kind.COMPONENT, row.component)] if row.component else None,
+            "major_id": majors[(row.kind, row.major)].pk,
+            "component_id": stored[(Kind.COMPONENT, row.component)].pk if row.component else None,
             "local": row.local,
             "is_public": row.is_public,
             "keywords": row.keywords,
@@ -182,7 +195,7 @@ def types_upsert(*, rows: list[TypeRow], overwrite: bool = True) -> Counts:
         if not overwrite:
             counts.skipped += 1
             continue
-        given = {k: v for k, v in values.items() if k in row.given}
+        given = {k: v for k, v in values.items() if k.removesuffix("_id") in row.given}
         if _assign(obj, given):
             obj.save()
             counts.updated += 1
@@ -228,12 +241,19 @@ def _condition_canon(c) -> tuple:
 
 
 def standards_replace(*, rows: list[StandardRow]) -> Counts:
-    """Make the stored standards exactly ``rows``: unchanged standards keep their rows, others are rewritten."""
+    """Make the stored standards exactly ``rows``; unchanged standards keep their rows (and ids)."""
     counts = Counts()
     stored = {s.key: s for s in CaseStandard.objects.prefetch_related("codes", "conditions")}
     for order, row in enumerate(rows, 1):
         canon = _standard_canon(
-            row.key, order, row.topic, row.file_when, row.note, row.sources, row.codes, map(_condition_canon, row.conditions)
+            row.key,
+            order,
+            row.topic,
+            row.file_when,
+            row.note,
+            row.sources,
+            row.codes,
+            map(_condition_canon, row.conditions),
         )
         obj = stored.pop(row.key, None)
         if obj is not None:
@@ -256,7 +276,13 @@ def standards_replace(*, rows: list[StandardRow]) -> Counts:
         else:
             obj = CaseStandard(key=row.key)
             counts.created += 1
-        obj.order, obj.topic, obj.file_when, obj.note, obj.sources = order, row.topic, row.file_when, row.note, row.sources
+        obj.order, obj.topic, obj.file_when, obj.note, obj.sources = (
+            order,
+            row.topic,
+            row.file_when,
+            row.note,
+            row.sources,
+        )
         obj.save()
         StandardCode.objects.bulk_create(
             StandardCode(standard=obj, code=code, position=i) for i, code in enumerate(row.codes, 1)
@@ -311,7 +337,10 @@ def limits_replace(*, model, field: str, rows: list[LimitRow], overwrite: bool =
 
 def default_limit_rows() -> list[LimitRow]:
     """The built-in default limits as rows, for ``catalog_load`` to seed ``StandardDefault``."""
-    return [LimitRow(name=str(urgency), limit=limit, unit=str(unit)) for urgency, (limit, unit) in FALLBACK_LIMITS.items()]
+    return [
+        LimitRow(name=str(urgency), limit=limit, unit=str(unit))
+        for urgency, (limit, unit) in FALLBACK_LIMITS.items()
+    ]
 
 
 def workbook_import(*, content: bytes, dry_run: bool = False, actor=None) -> ApplyResult:
@@ -328,3 +357,37 @@ def workbook_export() -> bytes:
     from cityops.catalog import selectors, xlsx
 
     return xlsx.write_workbook(selectors.dataset_from_db())
+
+
+def catalog_load(
+    *,
+    catalog_path=None,
+    standards_path=None,
+    keywords_path=None,
+    force: bool = False,
+    actor=None,
+) -> ApplyResult:
+    """Load the reference YAML files (the project's fixtures by default). Idempotent.
+
+    Without ``force`` a city's edits survive: missing majors, types, step limits and default limits are
+    created, existing rows are left alone, and the standards are loaded only when there are none. With
+    ``force`` the files' values overwrite names, majors, links, flags, notes and keywords of the types
+    (not whether a type is public or active), and the standards, step limits and defaults are replaced.
+    """
+    from cityops.catalog import loaders
+
+    keywords, issues = loaders.read_keywords(keywords_path or loaders.KEYWORDS_FILE)
+    catalog, more = loaders.read_catalog(catalog_path or loaders.CATALOG_FILE, keywords)
+    issues += more
+    standards, more = loaders.read_standards(standards_path or loaders.STANDARDS_FILE)
+    issues += more
+    if issues:
+        return ApplyResult(issues=issues)
+    data = Dataset(
+        majors=catalog.majors,
+        types=catalog.types,
+        standards=standards.standards,
+        step_limits=standards.step_limits,
+        defaults=default_limit_rows(),
+    )
+    return dataset_apply(data=data, mode="replace" if force else "keep", actor=actor)

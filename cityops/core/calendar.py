@@ -356,6 +356,20 @@ def _entries(items: object, is_workday: bool, days: dict[date, tuple[bool, str]]
             d += timedelta(days=1)
 
 
+def _plain_loader():
+    """A safe YAML loader that leaves dates as text, so a bad date gets our message, not PyYAML's."""
+    import yaml
+
+    class PlainLoader(yaml.SafeLoader):
+        pass
+
+    PlainLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return PlainLoader
+
+
 def parse_calendar_file(name: str, text: str) -> YearData:
     """Read one year from YAML (holidays/workdays lists) or CSV (date,is_workday,name[,note]).
 
@@ -379,7 +393,7 @@ def parse_calendar_file(name: str, text: str) -> YearData:
             )
     else:
         try:
-            doc = yaml.safe_load(text)
+            doc = yaml.load(text, Loader=_plain_loader())  # noqa: S506 (a SafeLoader subclass)
         except yaml.YAMLError as exc:
             raise ValueError(_("The file is not valid YAML: %(error)s") % {"error": exc}) from None
         if not isinstance(doc, dict):

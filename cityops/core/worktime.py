@@ -102,6 +102,8 @@ class WorkCalendar:
     covered_years: frozenset[int] = frozenset()
     time_zone: str = DEFAULT_TIME_ZONE
     zone: ZoneInfo = field(init=False, repr=False)
+    # Per-date UTC work intervals, filled lazily; a cache, so the value stays immutable in meaning.
+    _intervals: dict[date, tuple[tuple[datetime, datetime], ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "days", MappingProxyType(dict(self.days)))
@@ -110,7 +112,6 @@ class WorkCalendar:
         object.__setattr__(self, "schedules", tuple(ordered))
         object.__setattr__(self, "covered_years", frozenset(self.covered_years))
         object.__setattr__(self, "zone", ZoneInfo(self.time_zone))
-        # Per-date UTC work intervals; filled lazily, the value itself stays immutable in meaning.
         object.__setattr__(self, "_intervals", {})
 
     def covers(self, day: date) -> bool:
@@ -150,8 +151,7 @@ class WorkCalendar:
 
     def intervals(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The work periods of ``day`` as UTC instants (cached per date)."""
-        cache: dict[date, tuple[tuple[datetime, datetime], ...]] = self._intervals  # type: ignore[attr-defined]
-        found = cache.get(day)
+        found = self._intervals.get(day)
         if found is None:
             found = tuple(
                 (
@@ -160,7 +160,7 @@ class WorkCalendar:
                 )
                 for start, end in self.periods_for(day)
             )
-            cache[day] = found
+            self._intervals[day] = found
         return found
 
     def local_date(self, instant: datetime) -> date:

@@ -58,6 +58,10 @@ class AreaAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at",)
     inlines = [AreaBoundaryInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Cases keep area codes; renaming a code would orphan them, so it is fixed once created.
+        return ("code", *self.readonly_fields) if obj else self.readonly_fields
+
     def get_queryset(self, request):
         current = AreaBoundary.objects.filter(area=OuterRef("pk"), valid_to__isnull=True)
         return super().get_queryset(request).annotate(_has_outline=Exists(current))

@@ -44,6 +44,12 @@ def area_upsert(
     active: bool = _KEEP,
 ) -> tuple[Area, bool]:
     """Create or update an area by code; fields not given keep their value. Returns (area, changed)."""
+    if parent is not None and LEVEL_RANK[AreaLevel(parent.level)] >= LEVEL_RANK[AreaLevel(level)]:
+        raise DomainError(
+            _("%(parent)s cannot be the parent of %(name)s: it is not at a higher level.")
+            % {"parent": parent.name, "name": name},
+            code="invalid_parent",
+        )
     area = Area.objects.filter(code=code).first()
     values: dict[str, Any] = {"name": name, "level": AreaLevel(level).value, "parent": parent}
     optional = {
@@ -58,7 +64,9 @@ def area_upsert(
         area = Area.objects.create(code=code, **values)
         _changed()
         return area, True
-    dirty = [k for k, v in values.items() if getattr(area, k) != v]
+    dirty = [k for k, v in values.items() if k != "parent" and getattr(area, k) != v]
+    if area.parent_id != (parent.pk if parent else None):
+        dirty.append("parent")
     if dirty:
         for k in dirty:
             setattr(area, k, values[k])
@@ -169,8 +177,9 @@ def reference_load(*, divisions: dict, boundaries: dict, now: datetime) -> LoadR
             ),
             c["adcode"] in existing,
         )
-    luzhou = next((a for a in counties.values() if a.name == "潞州区"), None) or counties.get("140403")
-    for t in divisions.get("luzhou_townships", []):
+    # The reference data lists the townships of 潞州区 only; other counties' come from the city's GIS.
+    luzhou = counties.get("140403")
+    for t in divisions.get("luzhou_townships", []) if luzhou else []:
         count(
             area_upsert(
                 code=t["code"],
@@ -472,7 +481,11 @@ def _parent_for(
     covering = index.covering(point)
     for candidate in sorted(AreaLevel, key=lambda lv: LEVEL_RANK[lv], reverse=True):
         if LEVEL_RANK[candidate] < LEVEL_RANK[level] and covering.get(candidate):
-            parent = Area.objects.filter(code=covering[candidate][0]).first()
-            if parent is not None:
-                return parent, ""
+            code = covering[candidate][0]
+            if code not in known:
+                found = Area.objects.filter(code=code).first()
+                if found is None:
+                    continue
+                known[code] = found
+            return known[code], ""
     return None, _("no parent area covers the polygon; give a parent code.")

@@ -161,7 +161,7 @@ class AreaIndex:
         flat, flon = check_position(lat, lon)
         if self.city is None or not self.has_outlines:
             raise DomainError(
-                _("No area boundaries are loaded, so positions cannot be located; run geography_load."),
+                _("No area boundaries are valid at this moment, so the position cannot be located."),
                 code="no_boundaries",
             )
         point = shapely.Point(flon, flat)

@@ -22,7 +22,13 @@ class Command(BaseCommand):
                 "Demo people have public passwords: set CITYOPS_DEMO=true (or DEBUG) to create them."
             )
         verbosity = options["verbosity"]
-        for command in ("core_calendar_seed", "geography_load", "catalog_load", "organization_load"):
+        for command in (
+            "core_calendar_seed",
+            "geography_load",
+            "catalog_load",
+            "organization_load",
+            "cases_load_dispatch_rules",
+        ):
             call_command(command, verbosity=verbosity)
         if options["reference_only"]:
             return

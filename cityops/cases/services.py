@@ -1,0 +1,634 @@
+"""Every write to a case: intake (``case_report``) and one executor for every action (``case_act``).
+
+The recipe of every state change: lock the row, check the transition table, apply, recompute the
+due times through the pure ``deadlines`` module, append a ``CaseEvent``, save with ``update_fields``,
+and queue notifications in the outbox inside the same transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from cityops.cases import deadlines, workflow
+from cityops.cases.choices import OPEN_STATES, Action, Kind, PhotoStage, Source, Stage, State, Urgency
+from cityops.cases.models import Attachment, Case, CaseCounter, CaseEvent, DispatchRule, Follow, LoopSettings
+from cityops.cases.workflow import ActorFacts, CaseFacts
+from cityops.catalog import selectors as catalog
+from cityops.core.calendar import load_calendar
+from cityops.core.errors import DomainError
+from cityops.core.images import clean_image
+from cityops.geography.selectors import locate
+from cityops.notifications.services import notification_queue
+from cityops.organization.choices import Role
+from cityops.organization.models import Department
+from cityops.organization.selectors import memberships_of, roles_of
+
+# Reports from the centre's own people are already verified; public ones need an inspector first.
+VERIFIED_SOURCES = frozenset({Source.INSPECTOR, Source.INSPECTION, Source.SUPERIOR})
+MAX_PHOTOS = 9
+
+
+# ------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _next_number(now: datetime) -> str:
+    from django.utils import timezone
+
+    month = timezone.localtime(now).strftime("%Y-%m")
+    counter, _created = CaseCounter.objects.select_for_update().get_or_create(month=month)
+    CaseCounter.objects.filter(pk=month).update(last=F("last") + 1)
+    counter.refresh_from_db(fields=["last"])
+    return f"{month}-{counter.last:06d}"
+
+
+def _step_due(stage: Stage, start: datetime):
+    limit = catalog.step_limit(stage.value) if stage is not Stage.HANDLE else None
+    if limit is None:
+        return None
+    return deadlines.due(start, limit.limit, limit.unit, load_calendar())
+
+
+def _enter_stage(case: Case, stage: Stage | None, now: datetime) -> None:
+    case.stage = stage.value if stage else ""
+    case.stage_started_at = now if stage else None
+    case.due_at = _step_due(stage, now) if stage and stage is not Stage.HANDLE else case.due_at
+    if stage is None:
+        case.due_at = None
+
+
+def _save_photos(case: Case, event: CaseEvent, photos: Iterable, stage: PhotoStage, now: datetime) -> int:
+    n = 0
+    for i, upload in enumerate(photos, 1):
+        img = clean_image(upload, name=f"{stage.value}-{event.pk}-{i}")
+        Attachment.objects.create(
+            case=case,
+            event=event,
+            stage=stage,
+            file=img.content,
+            width=img.width,
+            height=img.height,
+            created_at=now,
+        )
+        n += 1
+    return n
+
+
+def _event(
+    case: Case, action: Action, actor, now: datetime, *, from_state="", note="", data=None, public=True
+):
+    return CaseEvent.objects.create(
+        case=case,
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_name=getattr(actor, "display_name", "") or "",
+        from_state=from_state,
+        to_state=case.state,
+        department=case.department,
+        note=note,
+        data=data or {},
+        is_public=public,
+        at=now,
+    )
+
+
+def _notify_department(case: Case, event: CaseEvent, subject: str, now: datetime) -> None:
+    dept = case.department
+    if dept is None:
+        return
+    body = _("%(subject)s: case %(number)s, %(type)s, %(address)s. Due: %(due)s.") % {
+        "subject": subject,
+        "number": case.number,
+        "type": case.type_name,
+        "address": case.address or f"{case.lat:.5f},{case.lon:.5f}",
+        "due": case.due_at.isoformat() if case.due_at else "-",
+    }
+    notification_queue(
+        key=f"ev{event.pk}:dept:console",
+        channel="console",
+        recipient=dept.code,
+        subject=subject,
+        body=body,
+        case_number=case.number,
+        now=now,
+    )
+    if dept.email:
+        notification_queue(
+            key=f"ev{event.pk}:dept:email",
+            channel="email",
+            recipient=dept.email,
+            subject=subject,
+            body=body,
+            case_number=case.number,
+            now=now,
+        )
+
+
+def _notify_followers(case: Case, event: CaseEvent, text: str, now: datetime) -> None:
+    """Reporters of the case and of the duplicates merged into it get its public updates."""
+    for f in case.follows.all():
+        if f.phone:
+            notification_queue(
+                key=f"ev{event.pk}:follow{f.pk}:sms",
+                channel="sms",
+                recipient=f.phone,
+                subject=case.number,
+                body=text,
+                case_number=case.number,
+                now=now,
+            )
+        if f.email:
+            notification_queue(
+                key=f"ev{event.pk}:follow{f.pk}:email",
+                channel="email",
+                recipient=f.email,
+                subject=case.number,
+                body=text,
+                case_number=case.number,
+                now=now,
+            )
+
+
+# ------------------------------------------------------------------------------------------------
+# intake
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    source: str
+    type_code: str
+    description: str
+    lat: float
+    lon: float
+    kind: str = Kind.MATTER
+    urgency: str = Urgency.NORMAL
+    address: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    reporter_email: str = ""
+    is_public: bool = True
+
+
+def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: datetime) -> Case:
+    """File a new report. Validates everything before writing; the whole intake is one transaction."""
+    try:
+        source = Source(data.source)
+    except ValueError as exc:
+        raise DomainError(_("Unknown source: %(value)s.") % {"value": data.source}, code="source") from exc
+    try:
+        urgency = Urgency(data.urgency or Urgency.NORMAL)
+    except ValueError as exc:
+        raise DomainError(_("Urgency must be normal or urgent."), code="urgency") from exc
+    kind = Kind(data.kind) if data.kind in Kind.values else None
+    if kind is None:
+        raise DomainError(_("Kind must be component or matter."), code="kind")
+    info = catalog.catalog_type(kind, data.type_code or "")
+    if info is None or not info.is_active:
+        raise DomainError(_("Unknown problem type: %(code)s.") % {"code": data.type_code or "-"}, code="type")
+    description = (data.description or "").strip()
+    if not description:
+        raise DomainError(_("Describe the problem."), code="description")
+    if len(description) > 2000:
+        raise DomainError(_("The description may be at most 2000 characters."), code="description")
+    photos = list(photos)
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(_("At most 9 photos per step."), code="photos")
+    where = locate(data.lat, data.lon, at=now)  # raises OutsideCity with a clear message
+    if source in VERIFIED_SOURCES and not (actor and getattr(actor, "is_authenticated", False)):
+        raise DomainError(_("Only staff may report as this source."), code="source")
+    with transaction.atomic():
+        case = Case(
+            number=_next_number(now),
+            source=source,
+            kind=kind,
+            type_code=info.code,
+            type_name=info.name,
+            urgency=urgency,
+            description=description,
+            lat=float(data.lat),
+            lon=float(data.lon),
+            address=(data.address or "").strip()[:200],
+            county_code=where.county.code if where.county else where.city.code,
+            township_code=where.township.code if where.township else "",
+            community_code=where.community.code if where.community else "",
+            grid_code=where.grid,
+            area_class=where.area_class or "",
+            state=State.TO_FILE if source in VERIFIED_SOURCES else State.TO_VERIFY,
+            reporter_name=(data.reporter_name or "").strip()[:60],
+            reporter_phone=(data.reporter_phone or "").strip()[:20],
+            reported_by=actor if getattr(actor, "pk", None) else None,
+            is_public=bool(data.is_public),
+            reported_at=now,
+            updated_at=now,
+        )
+        _enter_stage(case, Stage.FILE if case.state == State.TO_FILE else Stage.VERIFY, now)
+        if source == Source.INSPECTOR and getattr(actor, "pk", None):
+            case.inspector = actor
+        case.save()
+        event = _event(case, Action.REPORT, actor, now, data={"source": source.value})
+        _save_photos(case, event, photos, PhotoStage.REPORT, now)
+        if case.reporter_phone or data.reporter_email:
+            Follow.objects.create(
+                case=case, phone=case.reporter_phone, email=data.reporter_email, created_at=now
+            )
+    return case
+
+
+# ------------------------------------------------------------------------------------------------
+# dispatch rules and duplicates
+
+
+def dispatch_proposal(case: Case) -> Department | None:
+    """The department the dispatch rules choose: the most specific (type, area) match wins."""
+    rules = list(
+        DispatchRule.objects.filter(is_active=True, department__is_active=True)
+        .filter(type_code__in=[case.type_code, ""])
+        .filter(area_code__in=[case.township_code, case.county_code, ""])
+        .select_related("department")
+    )
+    area_rank = (
+        {case.township_code: 0, case.county_code: 1, "": 2}
+        if case.township_code
+        else {case.county_code: 1, "": 2}
+    )
+
+    def rank(r: DispatchRule):
+        kind_ok = r.kind in ("", case.kind)
+        return (not kind_ok, r.type_code == "", area_rank.get(r.area_code, 3), r.kind == "")
+
+    rules = [r for r in rules if r.kind in ("", case.kind) and r.area_code in area_rank]
+    return min(rules, key=rank).department if rules else None
+
+
+def _distance_m(lat1, lon1, lat2, lon2) -> float:
+    p = math.pi / 180
+    a = (
+        0.5
+        - math.cos((lat2 - lat1) * p) / 2
+        + math.cos(lat1 * p) * math.cos(lat2 * p) * (1 - math.cos((lon2 - lon1) * p)) / 2
+    )
+    return 12742000 * math.asin(math.sqrt(a))
+
+
+def duplicate_candidates(
+    *,
+    kind: str,
+    type_code: str,
+    lat: float,
+    lon: float,
+    now: datetime,
+    exclude: int | None = None,
+    limit: int = 10,
+) -> list[tuple[Case, float]]:
+    """Open cases of the same type within the configured radius and time window, nearest first."""
+    from datetime import timedelta
+
+    cfg = LoopSettings.current()
+    radius = cfg.duplicate_radius_m
+    dlat = radius / 111_320
+    dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    qs = Case.objects.filter(
+        kind=kind,
+        type_code=type_code,
+        state__in=OPEN_STATES,
+        reported_at__gte=now - timedelta(days=cfg.duplicate_window_days),
+        lat__range=(lat - dlat, lat + dlat),
+        lon__range=(lon - dlon, lon + dlon),
+    )
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    found = [(c, _distance_m(lat, lon, c.lat, c.lon)) for c in qs[:200]]
+    found = [(c, d) for c, d in found if d <= radius]
+    found.sort(key=lambda x: (x[1], -x[0].reported_at.timestamp()))
+    return found[:limit]
+
+
+# ------------------------------------------------------------------------------------------------
+# the one executor
+
+
+def actor_facts(actor, case: Case) -> ActorFacts:
+    roles = frozenset(roles_of(actor))
+    in_dept = False
+    if case.department_id:
+        path = case.department.path
+        in_dept = any(
+            m.role == Role.HANDLER and path.startswith(m.department.path) for m in memberships_of(actor)
+        )
+    return ActorFacts(roles=roles, in_case_department=in_dept)
+
+
+def allowed_actions_for(actor, case: Case) -> list[Action]:
+    return workflow.allowed_actions(
+        CaseFacts(state=State(case.state), extension_pending=case.extension_pending), actor_facts(actor, case)
+    )
+
+
+@dataclass(frozen=True)
+class ActionInput:
+    action: str
+    note: str = ""
+    reason: str = ""
+    department: str = ""  # department code (dispatch)
+    original: str = ""  # case number (merge)
+    until: datetime | None = None  # extension
+    inspector: int | None = None  # user id of the inspector asked to verify or check
+
+
+def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), now: datetime) -> Case:
+    """Execute one action of the transition table on the case ``number``, as ``actor``, at ``now``."""
+    photos = list(photos)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(number=number).first()
+        if case is None:
+            raise DomainError(_("No case %(number)s.") % {"number": number}, code="not_found")
+        if case.department_id:
+            case.department = Department.objects.get(pk=case.department_id)
+        facts = CaseFacts(state=State(case.state), extension_pending=case.extension_pending)
+        t = workflow.check(data.action, facts, actor_facts(actor, case))
+        note = (data.note or "").strip()
+        reason = (data.reason or "").strip()
+        if t.note_required and not (note or reason):
+            raise DomainError(_("A note is required for this action."), code="note_required")
+        if "reason" in t.requires and not (reason or note):
+            raise DomainError(_("A reason is required for this action."), code="reason_required")
+        if "photos" in t.requires and not photos:
+            raise DomainError(_("Add at least one photo of the result."), code="photos_required")
+        if len(photos) > MAX_PHOTOS:
+            raise DomainError(_("At most 9 photos per step."), code="photos")
+        from_state = case.state
+        fields = {"state", "updated_at", "stage", "stage_started_at", "due_at"}
+        extra: dict = {}
+        notify_dept = ""
+        public_text = ""
+
+        calendar = load_calendar()
+        if t.target is not None:
+            case.state = t.target
+        if t.stage is not None and t.stage is not Stage.HANDLE:
+            _enter_stage(case, t.stage, now)
+
+        action = t.action
+        if action is Action.FILE:
+            conds = catalog.conditions_for(case.kind, case.type_code, case.urgency, case.area_class or None)
+            first = conds[0]
+            case.condition_ref = first.ref
+            case.handle_limit, case.handle_unit = first.limit, first.unit
+            case.filed_at = now
+            fields |= {"condition_ref", "handle_limit", "handle_unit", "filed_at"}
+            extra = {"condition": first.ref, "limit": str(first.limit), "unit": first.unit}
+            public_text = _("Your report %(number)s has been filed as a case.")
+        elif action is Action.DISPATCH:
+            proposal = dispatch_proposal(case)
+            chosen = proposal
+            if data.department:
+                chosen = Department.objects.filter(code=data.department, is_active=True).first()
+                if chosen is None:
+                    raise DomainError(
+                        _("No active department with code %(code)s.") % {"code": data.department},
+                        code="department",
+                    )
+            if chosen is None:
+                raise DomainError(
+                    _("No dispatch rule covers this case: choose a department."), code="department_required"
+                )
+            if case.handle_limit is None:
+                cond = catalog.conditions_for(
+                    case.kind, case.type_code, case.urgency, case.area_class or None
+                )[0]
+                case.condition_ref, case.handle_limit, case.handle_unit = cond.ref, cond.limit, cond.unit
+            case.department = chosen
+            case.dispatched_at = now
+            case.stage, case.stage_started_at = Stage.HANDLE, now
+            case.handle_due_at = deadlines.due(now, case.handle_limit, case.handle_unit, calendar)
+            case.due_at = case.handle_due_at
+            case.paused_at = None
+            fields |= {
+                "department",
+                "dispatched_at",
+                "handle_due_at",
+                "paused_at",
+                "condition_ref",
+                "handle_limit",
+                "handle_unit",
+            }
+            extra = {
+                "department": chosen.code,
+                "proposed": proposal.code if proposal else "",
+                "override": bool(proposal and chosen.pk != proposal.pk) or (proposal is None),
+            }
+            notify_dept = _("New case dispatched")
+            public_text = _("Case %(number)s has been sent to %(department)s.")
+        elif action is Action.RETURN:
+            extra = {"department": case.department.code}
+            case.return_count += 1
+            case.department = None
+            case.handle_due_at = None
+            case.paused_at = None
+            fields |= {"department", "handle_due_at", "paused_at", "return_count"}
+        elif action is Action.REQUEST_EXTENSION:
+            if data.until is None or data.until <= (case.handle_due_at or now):
+                raise DomainError(_("The extension must end after the current due time."), code="until")
+            case.extension_pending = True
+            case.extension_until = data.until
+            case.paused_at = now
+            fields |= {"extension_pending", "extension_until", "paused_at"}
+            extra = {"until": data.until.isoformat()}
+        elif action is Action.APPROVE_EXTENSION:
+            until = data.until or case.extension_until
+            case.handle_due_at = until
+            case.due_at = until
+            case.extension_pending = False
+            case.paused_at = None
+            fields |= {"extension_pending", "paused_at", "handle_due_at"}
+            extra = {"until": until.isoformat()}
+            notify_dept = _("Extension approved")
+        elif action in (Action.DENY_EXTENSION, Action.UNPARK, Action.CHECK_FAIL):
+            if action is Action.CHECK_FAIL:
+                case.rework_count += 1
+                fields.add("rework_count")
+                notify_dept = _("Check failed: rework")
+                paused_from = case.handled_at
+            else:
+                paused_from = case.paused_at
+            if action is Action.DENY_EXTENSION:
+                case.extension_pending = False
+                fields.add("extension_pending")
+                notify_dept = _("Extension denied")
+            if case.handle_due_at and paused_from:
+                case.handle_due_at = deadlines.resumed_due(
+                    case.handle_due_at, paused_from, now, case.handle_unit, calendar
+                )
+            case.paused_at = None
+            case.stage, case.stage_started_at, case.due_at = Stage.HANDLE, now, case.handle_due_at
+            fields |= {"paused_at", "handle_due_at"}
+        elif action is Action.PARK:
+            case.paused_at = now
+            fields.add("paused_at")
+        elif action is Action.REPORT_DONE:
+            case.handled_at = now
+            fields.add("handled_at")
+            public_text = _("Case %(number)s has been handled and waits for an on-site check.")
+        elif action is Action.CHECK_PASS:
+            public_text = ""
+        elif action is Action.CLOSE:
+            case.closed_at = now
+            case.stage, case.stage_started_at, case.due_at = "", None, None
+            fields.add("closed_at")
+            public_text = _("Case %(number)s is closed. Please rate the result.")
+        elif action is Action.REJECT or action is Action.INVALIDATE:
+            case.stage, case.stage_started_at, case.due_at = "", None, None
+            public_text = _("Your report %(number)s was not filed: %(reason)s")
+        elif action is Action.MERGE:
+            original = Case.objects.select_for_update().filter(number=(data.original or "").strip()).first()
+            if original is None or original.pk == case.pk:
+                raise DomainError(_("Choose an existing original case to merge into."), code="original")
+            if original.state not in OPEN_STATES:
+                raise DomainError(_("The original case is no longer open."), code="original_closed")
+            if (original.kind, original.type_code) != (case.kind, case.type_code):
+                raise DomainError(
+                    _("Only a case of the same type can be the original."), code="original_type"
+                )
+            case.merged_into = original
+            case.stage, case.stage_started_at, case.due_at = "", None, None
+            fields.add("merged_into")
+            Case.objects.filter(pk=original.pk).update(
+                followers=F("followers") + 1 + case.followers, updated_at=now
+            )
+            for f in case.follows.all():
+                Follow.objects.create(
+                    case=original, phone=f.phone, email=f.email, user=f.user, via_case=case, created_at=now
+                )
+            extra = {"original": original.number}
+            public_text = _(
+                "Your report %(number)s was merged into case %(original)s; you will get its updates."
+            )
+        elif action is Action.URGE:
+            case.urge_count += 1
+            fields.add("urge_count")
+            notify_dept = _("Urged by the command centre")
+        elif action is Action.REOPEN:
+            case.closed_at = None
+            case.department = None
+            case.handle_due_at = None
+            fields |= {"closed_at", "department", "handle_due_at"}
+            public_text = _("Case %(number)s has been reopened.")
+        elif action is Action.VERIFY:
+            public_text = _("Your report %(number)s has been verified on site.")
+
+        if data.inspector and action in (Action.VERIFY, Action.REPORT_DONE, Action.REOPEN, Action.FILE):
+            case.inspector_id = data.inspector
+            fields.add("inspector")
+        case.updated_at = now
+        case.save(update_fields=sorted(fields))
+        event = _event(
+            case,
+            action,
+            actor,
+            now,
+            from_state=from_state,
+            note=reason or note,
+            data=extra,
+            public=action
+            not in (Action.URGE, Action.REQUEST_EXTENSION, Action.DENY_EXTENSION, Action.APPROVE_EXTENSION),
+        )
+        stage = {
+            Action.REPORT_DONE: PhotoStage.HANDLED,
+            Action.CHECK_PASS: PhotoStage.CHECKED,
+            Action.CHECK_FAIL: PhotoStage.CHECKED,
+        }.get(action, PhotoStage.REPORT)
+        _save_photos(case, event, photos, stage, now)
+        if notify_dept:
+            _notify_department(case, event, notify_dept, now)
+        if public_text:
+            if action is Action.MERGE:
+                text = public_text % {"number": case.number, "original": extra["original"]}
+                _notify_followers(case, event, text, now)
+            else:
+                text = public_text % {
+                    "number": case.number,
+                    "department": case.department.name if case.department else "",
+                    "reason": reason or note,
+                }
+                _notify_followers(case, event, text, now)
+    return case
+
+
+def case_follow(*, number: str, phone: str = "", email: str = "", now: datetime) -> Case:
+    """A citizen says "me too": counted on the case and sent its updates."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(number=number, state__in=OPEN_STATES).first()
+        if case is None:
+            raise DomainError(_("That case is not open any more."), code="not_open")
+        Case.objects.filter(pk=case.pk).update(followers=F("followers") + 1, updated_at=now)
+        if phone or email:
+            Follow.objects.create(case=case, phone=phone, email=email, created_at=now)
+        case.refresh_from_db()
+    return case
+
+
+def cases_mark_overdue(*, now: datetime) -> int:
+    """Record one overdue event per deadline for every open case past due, and tell its department."""
+    count = 0
+    ids = list(
+        Case.objects.filter(state__in=OPEN_STATES, due_at__lt=now, paused_at__isnull=True)
+        .exclude(overdue_noted_for=F("due_at"))
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        with transaction.atomic():
+            case = Case.objects.select_for_update().filter(pk=pk).first()
+            if (
+                case is None
+                or case.state not in OPEN_STATES
+                or case.paused_at is not None
+                or case.due_at is None
+                or case.due_at >= now
+                or case.overdue_noted_for == case.due_at
+            ):
+                continue
+            case.overdue_noted_for = case.due_at
+            case.save(update_fields=["overdue_noted_for"])
+            if case.department_id:
+                case.department = Department.objects.get(pk=case.department_id)
+            event = _event(
+                case,
+                Action.OVERDUE,
+                None,
+                now,
+                from_state=case.state,
+                data={"due": case.due_at.isoformat(), "stage": case.stage},
+                public=False,
+            )
+            _notify_department(case, event, _("Case overdue"), now)
+            count += 1
+    return count
+
+
+@transaction.atomic
+def dispatch_rules_load(*, rows: list[dict]) -> int:
+    """Create or update dispatch rules from (kind, type, area, department, note) rows; validates all first."""
+    depts = {d.code: d for d in Department.objects.all()}
+    errors = []
+    for i, r in enumerate(rows, 1):
+        if r.get("department") not in depts:
+            errors.append(f"rule {i}: unknown department {r.get('department')!r}")
+        if r.get("kind", "") not in ("", *Kind.values):
+            errors.append(f"rule {i}: unknown kind {r.get('kind')!r}")
+    if errors:
+        raise DomainError("; ".join(errors), code="dispatch_rules")
+    for r in rows:
+        DispatchRule.objects.update_or_create(
+            kind=r.get("kind", ""),
+            type_code=str(r.get("type", "")),
+            area_code=str(r.get("area", "")),
+            defaults={"department": depts[r["department"]], "note": r.get("note", ""), "is_active": True},
+        )
+    return len(rows)
