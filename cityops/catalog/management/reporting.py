@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from cityops.catalog.services import SECTION_LABELS
 
@@ -12,8 +13,14 @@ def report(command, result) -> None:
     if result.issues:
         for issue in result.issues:
             command.stderr.write(str(issue))
+        count = len(result.issues)
         raise CommandError(
-            _("%(count)s problem(s) found; nothing was changed.") % {"count": len(result.issues)}
+            ngettext(
+                "%(count)s problem found; nothing was changed.",
+                "%(count)s problems found; nothing was changed.",
+                count,
+            )
+            % {"count": count}
         )
     for section, counts in result.counts.items():
         command.stdout.write(f"{SECTION_LABELS.get(section, section)}: {counts}")

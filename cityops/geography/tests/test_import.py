@@ -12,7 +12,7 @@ from cityops.core.errors import DomainError
 from cityops.geography.gcj02 import wgs84_to_gcj02
 from cityops.geography.models import Area, AreaBoundary
 from cityops.geography.selectors import locate
-from cityops.geography.services import area_boundary_set
+from cityops.geography.services import area_boundary_set, area_retire, area_upsert
 
 pytestmark = pytest.mark.usefixtures("changzhi")
 
@@ -245,3 +245,27 @@ def test_unreadable_files(tmp_path):
     path.write_text(json.dumps({"type": "Polygon", "coordinates": []}))
     with pytest.raises(CommandError, match="problem found"):
         call_command("geography_import", str(path), "--level", "township", stderr=io.StringIO())
+
+
+def test_valid_from_option_dates_the_redraw(tmp_path):
+    run_import(tmp_path, townships(), "--level", "township", "--valid-from", "2026-01-01")
+    first = AreaBoundary.objects.get(area__code="140403001")
+    assert first.valid_from.isoformat().startswith("2025-12-31T16:00")  # midnight in Asia/Shanghai
+    with pytest.raises(CommandError, match="must be a date"):
+        run_import(tmp_path, townships(), "--level", "township", "--valid-from", "soon")
+
+
+def test_retiring_an_area_keeps_its_history(tmp_path):
+    run_import(tmp_path, townships(), "--level", "township")
+    before = timezone.now()
+    area_retire(area=Area.objects.get(code="140403001"), now=timezone.now())
+    assert locate(*POINT).township is None
+    assert locate(*POINT, at=before).township.code == "140403001"
+    assert not Area.objects.get(code="140403001").active
+
+
+def test_a_parent_must_be_at_a_higher_level():
+    township = Area.objects.get(code="140403001")
+    with pytest.raises(DomainError) as exc:
+        area_upsert(code="140403", name="潞州区", level="county", parent=township)
+    assert exc.value.code == "invalid_parent"

@@ -1,0 +1,150 @@
+"""Reads of cases: the one visibility rule, and the work queues built on it.
+
+Who sees which cases:
+* command-centre roles (operator, duty chief, dispatcher, leader, administrator) see every case;
+* a department handler sees the cases of their department and of the departments under it
+  (including cases that department once held, through the events, is not needed: a returned case
+  leaves the department's view);
+* an inspector sees the cases they reported or are assigned to, and every case waiting for an
+  on-site verification or check (their task pool).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from cityops.cases.choices import OPEN_STATES, State
+from cityops.cases.models import Case, CaseEvent
+from cityops.organization.choices import Role
+from cityops.organization.selectors import department_paths_of, roles_of, sees_whole_city
+
+
+def case_list_for(user) -> QuerySet[Case]:
+    """Every case ``user`` may see (unordered filters applied by callers)."""
+    qs = Case.objects.all()
+    if sees_whole_city(user):
+        return qs
+    roles = roles_of(user)
+    cond = Q(pk__in=[])
+    if Role.HANDLER in roles:
+        for path in department_paths_of(user, Role.HANDLER):
+            cond |= Q(department__path__startswith=path)
+    if Role.INSPECTOR in roles:
+        cond |= Q(reported_by=user) | Q(inspector=user) | Q(state__in=[State.TO_VERIFY, State.TO_CHECK])
+    if not roles:
+        return qs.none()
+    return qs.filter(cond)
+
+
+def case_get_for(user, number: str) -> Case | None:
+    return (
+        case_list_for(user)
+        .select_related("department", "inspector", "merged_into")
+        .filter(number=number)
+        .first()
+    )
+
+
+def case_events_for(user, case: Case) -> QuerySet[CaseEvent]:
+    """The timeline of a case the user may see (call only after ``case_get_for``)."""
+    return case.events.select_related("actor", "department").prefetch_related("photos").order_by("at", "id")
+
+
+# ------------------------------------------------------------------------------------------------
+# work queues
+
+QUEUES: dict[str, dict] = {
+    "to_verify": {"states": [State.TO_VERIFY], "roles": {Role.INSPECTOR, Role.OPERATOR}},
+    "to_file": {"states": [State.TO_FILE], "roles": {Role.DUTY_CHIEF, Role.OPERATOR}},
+    "to_dispatch": {"states": [State.TO_DISPATCH], "roles": {Role.DISPATCHER}},
+    "in_handling": {
+        "states": [State.DISPATCHED, State.HANDLING],
+        "roles": {Role.HANDLER, Role.DISPATCHER, Role.DUTY_CHIEF},
+    },
+    "extensions": {"states": [State.HANDLING], "extension": True, "roles": {Role.DUTY_CHIEF, Role.HANDLER}},
+    "parked": {"states": [State.PARKED], "roles": {Role.DUTY_CHIEF, Role.HANDLER, Role.LEADER}},
+    "to_check": {"states": [State.TO_CHECK], "roles": {Role.INSPECTOR, Role.DUTY_CHIEF}},
+    "to_close": {"states": [State.TO_CLOSE], "roles": {Role.DUTY_CHIEF}},
+    "overdue": {"states": None, "overdue": True, "roles": set(Role)},
+    "all": {"states": None, "roles": set(Role)},
+}
+
+# The queues each role sees first on its home page, in order.
+ROLE_QUEUES = {
+    Role.INSPECTOR: ["to_verify", "to_check", "all"],
+    Role.OPERATOR: ["to_verify", "to_file", "all"],
+    Role.DUTY_CHIEF: ["to_file", "extensions", "to_close", "parked", "overdue", "all"],
+    Role.DISPATCHER: ["to_dispatch", "in_handling", "overdue", "all"],
+    Role.HANDLER: ["in_handling", "extensions", "parked", "overdue", "all"],
+    Role.LEADER: ["overdue", "parked", "all"],
+    Role.ADMIN: ["all"],
+}
+
+SORTS = {
+    "reported": ("reported_at", "id"),
+    "-reported": ("-reported_at", "-id"),
+    "due": ("due_at", "id"),
+    "-due": ("-due_at", "-id"),
+    "number": ("number",),
+    "-number": ("-number",),
+}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    queue: str = "all"
+    type_code: str = ""
+    area: str = ""  # county or township code
+    department: str = ""  # department code
+    source: str = ""
+    state: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""  # number or text
+    sort: str = "-reported"
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def case_queue_for(user, filters: CaseFilters, *, now: datetime) -> QuerySet[Case]:
+    """The filtered, ordered list behind a work queue, a search or an export."""
+    qs = case_list_for(user)
+    spec = QUEUES.get(filters.queue, QUEUES["all"])
+    if spec.get("states"):
+        qs = qs.filter(state__in=spec["states"])
+    if spec.get("extension"):
+        qs = qs.filter(extension_pending=True)
+    if spec.get("overdue"):
+        qs = qs.filter(state__in=OPEN_STATES, due_at__lt=now, paused_at__isnull=True)
+    if filters.type_code:
+        qs = qs.filter(type_code=filters.type_code)
+    if filters.area:
+        qs = qs.filter(
+            Q(county_code=filters.area) | Q(township_code=filters.area) | Q(community_code=filters.area)
+        )
+    if filters.department:
+        qs = qs.filter(department__code=filters.department)
+    if filters.source:
+        qs = qs.filter(source=filters.source)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.date_from:
+        qs = qs.filter(reported_at__gte=_day_start(filters.date_from))
+    if filters.date_to:
+        qs = qs.filter(reported_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    q = filters.q.strip()
+    if q:
+        qs = qs.filter(
+            Q(number=q) | Q(number__startswith=q) | Q(description__icontains=q) | Q(address__icontains=q)
+        )
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["-reported"]))
+
+
+def queue_counts_for(user, names: list[str], *, now: datetime) -> dict[str, int]:
+    return {name: case_queue_for(user, CaseFilters(queue=name), now=now).count() for name in names}
