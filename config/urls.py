@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("cityops.accounts.urls")),
     path("geo/", include("cityops.geography.urls")),
     path("catalog/", include("cityops.catalog.urls")),
+    path("api/v1/", include("cityops.cases.api_urls")),
+    path("cases/", include("cityops.cases.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -65,9 +65,12 @@ def _enter_stage(case: Case, stage: Stage | None, now: datetime) -> None:
 
 
 def _save_photos(case: Case, event: CaseEvent, photos: Iterable, stage: PhotoStage, now: datetime) -> int:
+    # Check every photo before storing any, so a bad one leaves no orphan files behind.
+    cleaned = [
+        clean_image(upload, name=f"{stage.value}-{event.pk}-{i}") for i, upload in enumerate(photos, 1)
+    ]
     n = 0
-    for i, upload in enumerate(photos, 1):
-        img = clean_image(upload, name=f"{stage.value}-{event.pk}-{i}")
+    for img in cleaned:
         Attachment.objects.create(
             case=case,
             event=event,

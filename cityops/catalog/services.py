@@ -102,18 +102,26 @@ def dataset_check(*, data: Dataset) -> list[Issue]:
     return validate(data, stored_majors=majors, stored_types=types)
 
 
-def dataset_apply(*, data: Dataset, mode: Mode = "replace", dry_run: bool = False, actor=None) -> ApplyResult:
+def dataset_apply(
+    *,
+    data: Dataset,
+    mode: Mode = "replace",
+    dry_run: bool = False,
+    actor=None,
+    read_issues: list[Issue] | None = None,
+) -> ApplyResult:
     """Validate and write one input atomically.
 
     ``mode="replace"`` (a workbook import, ``catalog_load --force``): catalogue rows are updated to the
     input's values, and the standards, step limits and default limits sections replace what is stored.
     ``mode="keep"`` (``catalog_load``): only missing rows are created, and standards are written only when
     none exist, so a city's own edits survive a reload. ``dry_run`` does all the writes and rolls back.
+    ``read_issues`` are problems the reader already found; they are reported with the value checks.
     """
     result = ApplyResult(dry_run=dry_run)
     with transaction.atomic():
         cache.lock_version()
-        result.issues = dataset_check(data=data)
+        result.issues = list(read_issues or []) + dataset_check(data=data)
         if result.issues:
             return result
         with cache.batch():
@@ -348,9 +356,9 @@ def workbook_import(*, content: bytes, dry_run: bool = False, actor=None) -> App
     from cityops.catalog import xlsx
 
     data, issues = xlsx.read_workbook(content)
-    if issues:
+    if issues and not data.sections():
         return ApplyResult(issues=issues, dry_run=dry_run)
-    return dataset_apply(data=data, mode="replace", dry_run=dry_run, actor=actor)
+    return dataset_apply(data=data, mode="replace", dry_run=dry_run, actor=actor, read_issues=issues)
 
 
 def workbook_export() -> bytes:
@@ -381,7 +389,8 @@ def catalog_load(
     issues += more
     standards, more = loaders.read_standards(standards_path or loaders.STANDARDS_FILE)
     issues += more
-    if issues:
+    if any(issue.row is None for issue in issues):
+        # A file that cannot be read would only add noise (every code it holds looks unknown).
         return ApplyResult(issues=issues)
     data = Dataset(
         majors=catalog.majors,
@@ -390,4 +399,4 @@ def catalog_load(
         step_limits=standards.step_limits,
         defaults=default_limit_rows(),
     )
-    return dataset_apply(data=data, mode="replace" if force else "keep", actor=actor)
+    return dataset_apply(data=data, mode="replace" if force else "keep", actor=actor, read_issues=issues)

@@ -101,7 +101,7 @@ def test_errors_are_listed_per_feature_and_nothing_is_written(tmp_path):
     assert locate(*POINT).township is None
 
 
-def test_error_messages_name_the_feature(tmp_path, capsys):
+def test_error_messages_name_the_feature(tmp_path):
     features = [
         feature(EAST_STREET, code="140403001", name="东街街道"),
         feature(WEST_STREET, name="no code"),

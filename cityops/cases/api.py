@@ -1,0 +1,463 @@
+"""Staff API of the case loop (``/api/v1/``), for the mobile apps of inspectors and handlers.
+
+Thin adapters: parse the request, authorize through the selectors, call one service, render.
+Domain errors raised by the services come out through ``cityops.core.api.exception_handler`` as
+``{"detail": message, "code": code}`` with the error's status.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import authenticate
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cityops.cases import selectors, services
+from cityops.cases.choices import Action, Kind, Source, State, Urgency
+from cityops.cases.models import Case
+from cityops.cases.workflow import TABLE
+from cityops.core.errors import DomainError
+from cityops.organization.selectors import roles_of, sees_whole_city
+
+PARSERS = [MultiPartParser, FormParser, JSONParser]
+ACTION_NAMES = [a.value for a in TABLE]
+
+
+# ------------------------------------------------------------------------------------------------
+# serializers: input
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    username = serializers.CharField()
+    name = serializers.CharField()
+    roles = serializers.ListField(child=serializers.CharField())
+
+
+class PhotosField(serializers.ListField):
+    """The repeatable multipart field ``photos``; each file is checked and cleaned by the service."""
+
+    child = serializers.FileField(allow_empty_file=False)
+
+    def get_value(self, dictionary):
+        if hasattr(dictionary, "getlist"):
+            return dictionary.getlist(self.field_name) or serializers.empty
+        return super().get_value(dictionary)
+
+
+class ReportSerializer(serializers.Serializer):
+    type = serializers.CharField(max_length=5, help_text=gettext_lazy("Catalogue code, e.g. 07001."))
+    kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.MATTER)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    description = serializers.CharField(max_length=2000)
+    lat = serializers.FloatField(min_value=-90, max_value=90, help_text=gettext_lazy("WGS84 latitude."))
+    lon = serializers.FloatField(min_value=-180, max_value=180, help_text=gettext_lazy("WGS84 longitude."))
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.INSPECTOR)
+    reporter_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    reporter_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    photos = PhotosField(required=False, default=list, max_length=services.MAX_PHOTOS)
+
+
+class ActionSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ACTION_NAMES)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    department = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy("Department code (dispatch); empty: the dispatch rule's proposal."),
+    )
+    original = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy("Number of the original case (merge)."),
+    )
+    until = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=gettext_lazy("End of the extension, ISO 8601 (request_extension, approve_extension)."),
+    )
+    photos = PhotosField(required=False, default=list, max_length=services.MAX_PHOTOS)
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    queue = serializers.ChoiceField(choices=list(selectors.QUEUES), default="all")
+    type = serializers.CharField(max_length=5, required=False, default="")
+    area = serializers.CharField(max_length=16, required=False, default="")
+    department = serializers.CharField(max_length=40, required=False, default="")
+    source = serializers.ChoiceField(choices=Source.choices, required=False, default="")
+    state = serializers.ChoiceField(choices=State.choices, required=False, default="")
+    q = serializers.CharField(max_length=100, required=False, default="")
+    sort = serializers.ChoiceField(choices=list(selectors.SORTS), default="-reported")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" and "to" are Python keywords: declared here under their query-string names.
+        fields["from"] = serializers.DateField(required=False, allow_null=True, default=None)
+        fields["to"] = serializers.DateField(required=False, allow_null=True, default=None)
+        return fields
+
+    def filters(self) -> selectors.CaseFilters:
+        d = self.validated_data
+        return selectors.CaseFilters(
+            queue=d["queue"],
+            type_code=d["type"],
+            area=d["area"],
+            department=d["department"],
+            source=d["source"],
+            state=d["state"],
+            date_from=d["from"],
+            date_to=d["to"],
+            q=d["q"],
+            sort=d["sort"],
+        )
+
+
+# ------------------------------------------------------------------------------------------------
+# serializers: output
+
+
+class DepartmentRefSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CaseSerializer(serializers.ModelSerializer):
+    """A case as staff see it. ``allowed_actions`` are the actions the caller may take now."""
+
+    type = serializers.CharField(source="type_code")
+    state_label = serializers.CharField(source="get_state_display")
+    department = DepartmentRefSerializer(allow_null=True)
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    paused = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "number",
+            "source",
+            "kind",
+            "type",
+            "type_name",
+            "condition_ref",
+            "urgency",
+            "description",
+            "lat",
+            "lon",
+            "address",
+            "county_code",
+            "township_code",
+            "community_code",
+            "grid_code",
+            "state",
+            "state_label",
+            "department",
+            "merged_into",
+            "stage",
+            "stage_started_at",
+            "due_at",
+            "handle_due_at",
+            "paused",
+            "extension_pending",
+            "extension_until",
+            "rework_count",
+            "return_count",
+            "urge_count",
+            "followers",
+            "reported_at",
+            "filed_at",
+            "dispatched_at",
+            "handled_at",
+            "closed_at",
+            "updated_at",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    def get_paused(self, case) -> bool:
+        return case.paused_at is not None
+
+    def get_allowed_actions(self, case) -> list[str]:
+        return [a.value for a in services.allowed_actions_for(self.context["request"].user, case)]
+
+    def to_representation(self, case):
+        data = super().to_representation(case)
+        # The reporter's contact is private: only the command centre sees it.
+        if self.context.get("whole_city"):
+            data["reporter_name"] = case.reporter_name
+            data["reporter_phone"] = case.reporter_phone
+        return data
+
+
+class PhotoSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    url = serializers.SerializerMethodField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_url(self, photo) -> str:
+        return self.context["request"].build_absolute_uri(photo.file.url)
+
+
+class CaseDetailSerializer(CaseSerializer):
+    photos = PhotoSerializer(source="attachments.all", many=True)
+    proposed_department = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = [*CaseSerializer.Meta.fields, "photos", "proposed_department"]
+        read_only_fields = fields
+
+    @extend_schema_field(DepartmentRefSerializer(allow_null=True))
+    def get_proposed_department(self, case) -> dict | None:
+        if Action.DISPATCH.value not in self.get_allowed_actions(case):
+            return None
+        dept = services.dispatch_proposal(case)
+        return {"code": dept.code, "name": dept.name} if dept else None
+
+
+class EventSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    action_label = serializers.CharField(source="get_action_display")
+    actor_name = serializers.CharField()
+    from_state = serializers.CharField()
+    to_state = serializers.CharField()
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    note = serializers.CharField()
+    data = serializers.JSONField()
+    is_public = serializers.BooleanField()
+    at = serializers.DateTimeField()
+    photos = PhotoSerializer(source="photos.all", many=True)
+
+
+class DuplicateSerializer(serializers.Serializer):
+    number = serializers.CharField(source="case.number")
+    type = serializers.CharField(source="case.type_code")
+    type_name = serializers.CharField(source="case.type_name")
+    state = serializers.CharField(source="case.state")
+    description = serializers.CharField(source="case.description")
+    address = serializers.CharField(source="case.address")
+    lat = serializers.FloatField(source="case.lat")
+    lon = serializers.FloatField(source="case.lon")
+    reported_at = serializers.DateTimeField(source="case.reported_at")
+    distance_m = serializers.FloatField()
+
+
+ERROR = inline_serializer("Error", {"detail": serializers.CharField(), "code": serializers.CharField()})
+
+
+# ------------------------------------------------------------------------------------------------
+# views
+
+
+class CasePagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _context(request) -> dict:
+    return {"request": request, "whole_city": sees_whole_city(request.user)}
+
+
+def _case_or_404(request, number: str) -> Case:
+    case = selectors.case_get_for(request.user, number)
+    if case is None:
+        raise Http404
+    return case
+
+
+class TokenView(APIView):
+    """Exchange a username and password for the token sent as ``Authorization: Token <token>``."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = PARSERS
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, 400: OpenApiResponse(description="Wrong username or password.")},
+        auth=[],
+        tags=["auth"],
+    )
+    def post(self, request):
+        s = TokenRequestSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request, username=s.validated_data["username"], password=s.validated_data["password"]
+        )
+        if user is None or not user.is_active:
+            raise DomainError(_("The username or password is wrong."), code="login")
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response(
+            {
+                "token": token.key,
+                "username": user.get_username(),
+                "name": getattr(user, "display_name", "") or "",
+                "roles": sorted(r.value for r in roles_of(user)),
+            }
+        )
+
+
+class CaseListView(APIView):
+    parser_classes = PARSERS
+
+    @extend_schema(
+        parameters=[
+            CaseFilterSerializer,
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 100."),
+        ],
+        responses={200: CaseSerializer(many=True), 400: ERROR},
+        tags=["cases"],
+    )
+    def get(self, request):
+        """Cases the caller may see, filtered and paged."""
+        fs = CaseFilterSerializer(data=request.query_params)
+        fs.is_valid(raise_exception=True)
+        qs = selectors.case_queue_for(request.user, fs.filters(), now=timezone.now()).select_related(
+            "department", "merged_into"
+        )
+        paginator = CasePagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        data = CaseSerializer(page, many=True, context=_context(request)).data
+        return paginator.get_paginated_response(data)
+
+    @extend_schema(
+        request={"multipart/form-data": ReportSerializer, "application/json": ReportSerializer},
+        responses={201: CaseDetailSerializer, 400: ERROR, 403: ERROR},
+        tags=["cases"],
+    )
+    def post(self, request):
+        """Report a new case (multipart with repeatable ``photos``, or JSON without photos)."""
+        if not roles_of(request.user):
+            raise PermissionDenied(_("Only staff with a role may report cases."))
+        s = ReportSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        case = services.case_report(
+            data=services.ReportInput(
+                source=d["source"],
+                type_code=d["type"],
+                description=d["description"],
+                lat=d["lat"],
+                lon=d["lon"],
+                kind=d["kind"],
+                urgency=d["urgency"],
+                address=d["address"],
+                reporter_name=d["reporter_name"],
+                reporter_phone=d["reporter_phone"],
+            ),
+            photos=d["photos"],
+            actor=request.user,
+            now=timezone.now(),
+        )
+        case = selectors.case_get_for(request.user, case.number) or case
+        return Response(
+            CaseDetailSerializer(case, context=_context(request)).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": request.build_absolute_uri(f"/api/v1/cases/{case.number}")},
+        )
+
+
+class CaseDetailView(APIView):
+    @extend_schema(responses={200: CaseDetailSerializer, 404: ERROR}, tags=["cases"])
+    def get(self, request, number: str):
+        """One case with its photos and the actions the caller may take now."""
+        case = _case_or_404(request, number)
+        return Response(CaseDetailSerializer(case, context=_context(request)).data)
+
+
+class CaseActionView(APIView):
+    parser_classes = PARSERS
+
+    @extend_schema(
+        request={"multipart/form-data": ActionSerializer, "application/json": ActionSerializer},
+        responses={200: CaseDetailSerializer, 400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        tags=["cases"],
+    )
+    def post(self, request, number: str):
+        """Take one action of the workflow on the case. Not allowed: 403 (role) or 409 (state)."""
+        _case_or_404(request, number)
+        s = ActionSerializer(data=request.data)
+        s.is_valid(raise_exception=True)
+        d = s.validated_data
+        services.case_act(
+            number=number,
+            data=services.ActionInput(
+                action=d["action"],
+                note=d["note"],
+                reason=d["reason"],
+                department=d["department"],
+                original=d["original"],
+                until=d["until"],
+            ),
+            actor=request.user,
+            photos=d["photos"],
+            now=timezone.now(),
+        )
+        # After a return the handler may no longer see the case: answer with what they may see.
+        case = selectors.case_get_for(request.user, number)
+        if case is None:
+            return Response({"number": number, "allowed_actions": []})
+        return Response(CaseDetailSerializer(case, context=_context(request)).data)
+
+
+class CaseEventsView(APIView):
+    @extend_schema(responses={200: EventSerializer(many=True), 404: ERROR}, tags=["cases"])
+    def get(self, request, number: str):
+        """The case's timeline, oldest first."""
+        case = _case_or_404(request, number)
+        events = selectors.case_events_for(request.user, case)
+        return Response(EventSerializer(events, many=True, context=_context(request)).data)
+
+
+class CaseDuplicatesView(APIView):
+    @extend_schema(responses={200: DuplicateSerializer(many=True), 404: ERROR}, tags=["cases"])
+    def get(self, request, number: str):
+        """Open cases of the same type nearby that this case may duplicate, nearest first."""
+        case = _case_or_404(request, number)
+        found = services.duplicate_candidates(
+            kind=case.kind,
+            type_code=case.type_code,
+            lat=case.lat,
+            lon=case.lon,
+            now=timezone.now(),
+            exclude=case.pk,
+        )
+        visible = set(
+            selectors.case_list_for(request.user)
+            .filter(pk__in=[c.pk for c, _d in found])
+            .values_list("pk", flat=True)
+        )
+        rows = [{"case": c, "distance_m": round(d, 1)} for c, d in found if c.pk in visible]
+        return Response(DuplicateSerializer(rows, many=True).data)

@@ -1,0 +1,135 @@
+"""Forms of the staff workbench: parse and allow-list what people send; no writes here."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from cityops.cases.choices import Source, State, Urgency
+from cityops.cases.selectors import QUEUES, SORTS, CaseFilters
+
+PAGE_SIZES = (20, 50, 100)
+
+QUEUE_LABELS = {
+    "to_verify": _("To verify"),
+    "to_file": _("To file"),
+    "to_dispatch": _("To dispatch"),
+    "in_handling": _("In handling"),
+    "extensions": _("Extension requests"),
+    "parked": _("Parked"),
+    "to_check": _("To check"),
+    "to_close": _("To close"),
+    "overdue": _("Overdue"),
+    "all": _("All cases"),
+}
+DEFAULT_PAGE_SIZE = 50
+
+
+def _blank(label):
+    return [("", label)]
+
+
+class CaseFilterForm(forms.Form):
+    """Queue, filters, search, sort and page of the case list; every key is allow-listed."""
+
+    queue = forms.ChoiceField(label=_("Queue"), required=False)
+    type = forms.ChoiceField(label=_("Type"), required=False)
+    area = forms.ChoiceField(label=_("Area"), required=False)
+    department = forms.ChoiceField(label=_("Department"), required=False)
+    source = forms.ChoiceField(label=_("Source"), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    date_from = forms.DateField(
+        label=_("Reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("Reported to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    q = forms.CharField(label=_("Number or text"), required=False, max_length=100)
+    sort = forms.ChoiceField(label=_("Sort"), required=False)
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+    size = forms.TypedChoiceField(
+        required=False, coerce=int, choices=[(n, n) for n in PAGE_SIZES], empty_value=DEFAULT_PAGE_SIZE
+    )
+
+    SORT_LABELS = {
+        "-reported": _("Newest first"),
+        "reported": _("Oldest first"),
+        "due": _("Due soonest"),
+        "-due": _("Due latest"),
+        "number": _("Number ascending"),
+        "-number": _("Number descending"),
+    }
+
+    def __init__(self, data=None, *, types=(), areas=(), departments=(), queue_labels=None):
+        # ``from`` and ``to`` are the public parameter names (``from`` is a keyword in Python).
+        if data is not None:
+            data = data.copy()
+            for public, field in (("from", "date_from"), ("to", "date_to")):
+                if public in data and field not in data:
+                    data[field] = data[public]
+        super().__init__(data)
+        labels = queue_labels or {}
+        self.fields["queue"].choices = [(k, labels.get(k, k)) for k in QUEUES]
+        self.fields["type"].choices = _blank(_("All types")) + [
+            (t.code, f"{t.code} {t.name}") for t in types
+        ]
+        self.fields["area"].choices = _blank(_("All areas")) + [(a.code, a.name) for a in areas]
+        self.fields["department"].choices = _blank(_("All departments")) + [
+            (d.code, d.name) for d in departments
+        ]
+        self.fields["source"].choices = _blank(_("All sources")) + list(Source.choices)
+        self.fields["state"].choices = _blank(_("All states")) + list(State.choices)
+        self.fields["sort"].choices = [(k, self.SORT_LABELS.get(k, k)) for k in SORTS]
+
+    def value(self, name, default=""):
+        """The cleaned value of a field, or ``default`` when it is missing or not allowed."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        value = self.cleaned_data.get(name)
+        return default if value in (None, "") else value
+
+    def filters(self) -> CaseFilters:
+        return CaseFilters(
+            queue=self.value("queue", "all"),
+            type_code=self.value("type"),
+            area=self.value("area"),
+            department=self.value("department"),
+            source=self.value("source"),
+            state=self.value("state"),
+            date_from=self.value("date_from", None),
+            date_to=self.value("date_to", None),
+            q=self.value("q"),
+            sort=self.value("sort", "-reported"),
+        )
+
+
+class ActionForm(forms.Form):
+    """One action on a case; the service decides which fields the action needs."""
+
+    action = forms.CharField(max_length=20)
+    note = forms.CharField(required=False, max_length=2000)
+    reason = forms.CharField(required=False, max_length=2000)
+    department = forms.CharField(required=False, max_length=40)
+    original = forms.CharField(required=False, max_length=20)
+    until = forms.DateTimeField(
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    inspector = forms.IntegerField(required=False, min_value=1)
+
+
+class ReportForm(forms.Form):
+    """An inspector's report from the street."""
+
+    type = forms.CharField(label=_("Problem type"), max_length=20)
+    description = forms.CharField(label=_("Description"), max_length=2000, widget=forms.Textarea)
+    lat = forms.FloatField(label=_("Latitude"), min_value=-90, max_value=90)
+    lon = forms.FloatField(label=_("Longitude"), min_value=-180, max_value=180)
+    address = forms.CharField(label=_("Address"), required=False, max_length=200)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+
+    def type_parts(self) -> tuple[str, str]:
+        """``kind:code`` -> (kind, code); a bare code is a matter."""
+        raw = self.cleaned_data["type"]
+        kind, _sep, code = raw.rpartition(":")
+        return (kind or "matter"), code
