@@ -28,3 +28,13 @@ def demo_people(departments):
 def _fast_password_hashing(settings):
     """Real hashing costs ~0.3 s per password; tests create many accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_reference_caches():
+    """Per-process caches of reference data must not leak between tests (ids repeat on a fresh DB)."""
+    from cityops.geography.selectors import clear_caches
+
+    clear_caches()
+    yield
+    clear_caches()

@@ -3,9 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityops.accounts.forms import LoginForm
+from cityops.cases.views import role_queue_links
 from cityops.organization.choices import Role
 from cityops.organization.selectors import memberships_of, primary_role, roles_of
 
@@ -45,8 +47,9 @@ def role_home(request, role: str):
         if r in roles and r != current
     ]
     memberships = [m for m in memberships_of(request.user) if m.role == current]
+    queues = role_queue_links(request.user, current, now=timezone.now())
     return render(
         request,
         f"accounts/home_{current.value}.html",
-        {"role": current, "other_roles": others, "memberships": memberships},
+        {"role": current, "other_roles": others, "memberships": memberships, "queues": queues},
     )

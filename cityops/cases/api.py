@@ -251,7 +251,7 @@ class EventSerializer(serializers.Serializer):
     actor_name = serializers.CharField()
     from_state = serializers.CharField()
     to_state = serializers.CharField()
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    department = serializers.CharField(source="department.code", allow_null=True, read_only=True)
     note = serializers.CharField()
     data = serializers.JSONField()
     is_public = serializers.BooleanField()

@@ -32,3 +32,7 @@ def load_people(path: Path = PEOPLE_FILE) -> int:
                 raise ValueError(f"{person['username']}: unknown department {grant['department']!r}") from exc
             membership_grant(user=user, department=dept, role=grant["role"])
     return len(data["people"])
+
+
+def demo_password(path: Path = PEOPLE_FILE) -> str:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["password"]

@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from cityops.cases.models import Case
+from cityops.demo.cases import generate_cases
 from cityops.demo.people import load_people
 
 
@@ -15,6 +18,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reference-only", action="store_true", help="Load the reference data only, no demo people."
         )
+        parser.add_argument(
+            "--cases", type=int, default=300, help="Demo cases to generate on an empty database."
+        )
+        parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, **options):
         if not options["reference_only"] and not (settings.DEBUG or settings.CITYOPS_DEMO):
@@ -34,3 +41,6 @@ class Command(BaseCommand):
             return
         n = load_people()
         self.stdout.write(f"demo people: {n}")
+        if options["cases"] and not Case.objects.exists():
+            made = generate_cases(count=options["cases"], seed=options["seed"], now=timezone.now())
+            self.stdout.write(f"demo cases: {made}")
