@@ -113,6 +113,7 @@ TIME_ZONE = ENV.time_zone
 
 STATIC_URL = "static/"
 STATIC_ROOT = ENV.static_root
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 STATICFILES_DIRS = [BASE_DIR / "cityops" / "static"]
 # Front-end libraries come from npm (package-lock.json); only their dist folders are served.
 _NODE = BASE_DIR / "node_modules"

@@ -144,7 +144,7 @@ def xlsx_response(qs, *, with_phone: bool, now: datetime) -> FileResponse:
     ws.append(_headers(with_phone))
     for row in rows(qs, with_phone=with_phone):
         ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
-    tmp = tempfile.TemporaryFile(suffix=".xlsx")
+    tmp = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (closed by FileResponse)
     wb.save(tmp)
     tmp.seek(0)
     return FileResponse(

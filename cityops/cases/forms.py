@@ -67,12 +67,12 @@ class CaseFilterForm(forms.Form):
             for public, field in (("from", "date_from"), ("to", "date_to")):
                 if public in data and field not in data:
                     data[field] = data[public]
+            if not data.get("sort"):
+                data["sort"] = "-reported"
         super().__init__(data)
         labels = queue_labels or {}
         self.fields["queue"].choices = [(k, labels.get(k, k)) for k in QUEUES]
-        self.fields["type"].choices = _blank(_("All types")) + [
-            (t.code, f"{t.code} {t.name}") for t in types
-        ]
+        self.fields["type"].choices = _blank(_("All types")) + [(t.code, f"{t.code} {t.name}") for t in types]
         self.fields["area"].choices = _blank(_("All areas")) + [(a.code, a.name) for a in areas]
         self.fields["department"].choices = _blank(_("All departments")) + [
             (d.code, d.name) for d in departments

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityops.cases import deadlines, export, selectors, services, workflow
-from cityops.cases.choices import OPEN_STATES, Action, PhotoStage, Source, Stage
+from cityops.cases.choices import DEPARTMENT_STATES, OPEN_STATES, Action, PhotoStage, Source, Stage
 from cityops.cases.forms import DEFAULT_PAGE_SIZE, QUEUE_LABELS, ActionForm, CaseFilterForm, ReportForm
 from cityops.cases.models import Attachment
 from cityops.catalog import selectors as catalog
@@ -194,7 +194,7 @@ def _deadlines(case, now: datetime) -> list[dict]:
         info = _left(case.due_at, unit, now, calendar, paused)
         info["label"] = _("%(stage)s due") % {"stage": Stage(case.stage).label}
         rows.append(info)
-    if case.handle_due_at and case.state in OPEN_STATES:
+    if case.handle_due_at and case.state in DEPARTMENT_STATES:  # the handling clock stops at report_done
         info = _left(case.handle_due_at, case.handle_unit or Unit.WORK_HOUR, now, calendar, paused)
         info["label"] = _("Handling due")
         rows.append(info)
@@ -224,7 +224,9 @@ def _action_forms(request: HttpRequest, case, now: datetime) -> list[dict]:
                 kind=case.kind, type_code=case.type_code, lat=case.lat, lon=case.lon, now=now, exclude=case.pk
             )
         if action in INSPECTOR_ACTIONS:
-            form["inspectors"] = [m.user for m in members_with_role(Role.INSPECTOR).order_by("user__username")]
+            form["inspectors"] = [
+                m.user for m in members_with_role(Role.INSPECTOR).order_by("user__username")
+            ]
         forms.append(form)
     return forms
 
@@ -247,9 +249,12 @@ def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse
             "deadlines": _deadlines(case, now),
             "actions": _action_forms(request, case, now),
             "show_reporter": sees_whole_city(request.user),
-            "area_names": {a.code: a.name for a in area_list().filter(
-                code__in=[c for c in (case.county_code, case.township_code, case.community_code) if c]
-            )},
+            "area_names": {
+                a.code: a.name
+                for a in area_list().filter(
+                    code__in=[c for c in (case.county_code, case.township_code, case.community_code) if c]
+                )
+            },
         },
         status=status,
     )
@@ -290,7 +295,11 @@ def case_act(request: HttpRequest, number: str) -> HttpResponse:
     )
     try:
         services.case_act(
-            number=case.number, data=data, actor=request.user, photos=request.FILES.getlist("photos"), now=_now()
+            number=case.number,
+            data=data,
+            actor=request.user,
+            photos=request.FILES.getlist("photos"),
+            now=_now(),
         )
     except DomainError as exc:
         messages.error(request, exc.message)

@@ -1,8 +1,9 @@
 """Vocabularies of the catalogue and the case standards, declared once.
 
 The values (``component``, ``work_hour``, ...) are stored in the database, written to the xlsx
-workbook and read by other modules (``core/worktime.py`` computes deadlines from the unit strings), so
-they never change; the labels are for people.
+workbook and read by other modules, so they never change; the labels are for people. Time units are
+the working-time module's own (``core.worktime.Unit``, labelled in ``core.models.TimeUnit``): the
+limits stored here are computed there.
 """
 
 from decimal import Decimal
@@ -10,6 +11,8 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from cityops.core.worktime import Unit
 
 
 class Kind(models.TextChoices):
@@ -22,16 +25,6 @@ class Kind(models.TextChoices):
 class Urgency(models.TextChoices):
     NORMAL = "normal", pgettext_lazy("urgency", "Normal")
     URGENT = "urgent", pgettext_lazy("urgency", "Urgent")
-
-
-class TimeUnit(models.TextChoices):
-    """Units of a time limit; working units run only inside the work periods of working days."""
-
-    WORK_HOUR = "work_hour", _("working hours")
-    WORK_DAY = "work_day", _("working days")
-    HOUR = "hour", _("hours (around the clock)")
-    DAY = "day", _("calendar days")
-    MINUTE = "minute", _("minutes")
 
 
 class Step(models.TextChoices):
@@ -62,16 +55,16 @@ KIND_ALIASES = {
 }
 URGENCY_ALIASES = {"一般": Urgency.NORMAL, "普通": Urgency.NORMAL, "紧急": Urgency.URGENT}
 UNIT_ALIASES = {
-    "工作时": TimeUnit.WORK_HOUR,
-    "工作小时": TimeUnit.WORK_HOUR,
-    "工作日": TimeUnit.WORK_DAY,
-    "小时": TimeUnit.HOUR,
-    "自然时": TimeUnit.HOUR,
-    "自然小时": TimeUnit.HOUR,
-    "日": TimeUnit.DAY,
-    "天": TimeUnit.DAY,
-    "自然日": TimeUnit.DAY,
-    "分钟": TimeUnit.MINUTE,
+    "工作时": Unit.WORK_HOUR,
+    "工作小时": Unit.WORK_HOUR,
+    "工作日": Unit.WORK_DAY,
+    "小时": Unit.HOUR,
+    "自然时": Unit.HOUR,
+    "自然小时": Unit.HOUR,
+    "日": Unit.DAY,
+    "天": Unit.DAY,
+    "自然日": Unit.DAY,
+    "分钟": Unit.MINUTE,
 }
 STEP_ALIASES = {
     "受理": Step.ACCEPT,
@@ -86,6 +79,6 @@ STEP_ALIASES = {
 # ``StandardDefault`` rows. Lenient on purpose: an unknown category should not make a department late
 # by a guess; the urgent level is one working day, the shortest "repair" limit the defaults use.
 FALLBACK_LIMITS: dict[str, tuple[Decimal, str]] = {
-    Urgency.NORMAL: (Decimal("5"), TimeUnit.WORK_DAY),
-    Urgency.URGENT: (Decimal("1"), TimeUnit.WORK_DAY),
+    Urgency.NORMAL: (Decimal("5"), Unit.WORK_DAY),
+    Urgency.URGENT: (Decimal("1"), Unit.WORK_DAY),
 }

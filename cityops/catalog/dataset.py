@@ -25,9 +25,11 @@ from cityops.catalog.choices import (
     AreaClass,
     Kind,
     Step,
-    TimeUnit,
     Urgency,
 )
+from cityops.core.worktime import Unit
+
+UNITS = tuple(u.value for u in Unit)
 
 MAX_LIMIT = Decimal("999999.99")
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "√", "✓", "t"}
@@ -45,8 +47,10 @@ class Issue:
     message: str
 
     def __str__(self) -> str:
-        row = "" if self.row is None else f" row {self.row}"
-        return f"{self.sheet}{row} [{self.column}]: {self.message}"
+        values = {"sheet": self.sheet, "row": self.row, "column": self.column, "message": self.message}
+        if self.row is None:
+            return _("%(sheet)s [%(column)s]: %(message)s") % values
+        return _("%(sheet)s row %(row)s [%(column)s]: %(message)s") % values
 
 
 @dataclass
@@ -183,12 +187,16 @@ def split_codes(value: Any) -> list[str]:
     return [c for c in raw.split(",") if c]
 
 
-def _choice(value: Any, choices: type, aliases: dict) -> str | None:
+def _values(choices: Any) -> tuple[str, ...]:
+    return tuple(choices.values) if hasattr(choices, "values") else tuple(choices)
+
+
+def _choice(value: Any, choices: Any, aliases: dict) -> str | None:
     raw = text(value)
     if raw in aliases:
         return str(aliases[raw])
     low = raw.lower()
-    return low if low in choices.values else None
+    return low if low in _values(choices) else None
 
 
 def _step_choice(value: Any) -> str | None:
@@ -219,7 +227,7 @@ class _Checker:
         return raw
 
     def choice(
-        self, src: Source, fld: str, value: Any, choices: type, aliases: dict, *, blank_ok=False
+        self, src: Source, fld: str, value: Any, choices: Any, aliases: dict, *, blank_ok=False
     ) -> str:
         raw = text(value)
         if not raw:
@@ -232,7 +240,7 @@ class _Checker:
                 src,
                 fld,
                 _("Unknown value %(value)r: use one of %(choices)s.")
-                % {"value": raw, "choices": ", ".join(choices.values)},
+                % {"value": raw, "choices": ", ".join(_values(choices))},
             )
             return raw
         return got
@@ -274,7 +282,7 @@ class _Checker:
         return number.quantize(Decimal(1)) if number == number.to_integral_value() else number
 
     def unit(self, src: Source, fld: str, value: Any) -> str:
-        return self.choice(src, fld, value, TimeUnit, UNIT_ALIASES)
+        return self.choice(src, fld, value, UNITS, UNIT_ALIASES)
 
 
 # --- validation -------------------------------------------------------------------------------------

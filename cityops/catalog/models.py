@@ -13,8 +13,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cityops.catalog.choices import AreaClass, Kind, Step, TimeUnit, Urgency
+from cityops.catalog.choices import AreaClass, Kind, Step, Urgency
 from cityops.catalog.dataset import normalize_keywords
+from cityops.core.models import TimeUnit
 
 type_code_validator = RegexValidator(
     r"^(?!00)\d{2}(?!000)\d{3}$", _("Expected a 5-digit catalogue code, e.g. 01001.")

@@ -178,37 +178,37 @@ def types_upsert(*, rows: list[TypeRow], overwrite: bool = True) -> Counts:
     Types are never deleted here: cases keep their codes; deactivate a type instead.
     """
     counts = Counts()
-    majors = {(m.kind, m.code): m for m in MajorClass.objects.all()}
+    majors = {(m.kind, m.code): m.pk for m in MajorClass.objects.all()}
     stored = {(t.kind, t.code): t for t in CatalogType.objects.all()}
     # Components first, so a matter can point at a component created by the same input.
-    for row in sorted(rows, key=lambda r: r.kind != Kind.COMPONENT):
-        obj = stored.get((row.kind, row.code))
-        values = {
-            "name": row.name,
-            "major_id": majors[(row.kind, row.major)].pk,
-            "component_id": stored[(Kind.COMPONENT, row.component)].pk if row.component else None,
-            "local": row.local,
-            "is_public": row.is_public,
-            "keywords": row.keywords,
-            "is_active": row.is_active,
-            "note": row.note,
-        }
-        if obj is None:
-            obj = CatalogType(kind=row.kind, code=row.code)
-            _assign(obj, values)
-            obj.save()
-            stored[(row.kind, row.code)] = obj
-            counts.created += 1
-            continue
-        if not overwrite:
-            counts.skipped += 1
-            continue
-        given = {k: v for k, v in values.items() if k.removesuffix("_id") in row.given}
-        if _assign(obj, given):
-            obj.save()
-            counts.updated += 1
-        else:
-            counts.unchanged += 1
+    for kind in (Kind.COMPONENT, Kind.MATTER):
+        new: list[CatalogType] = []
+        for row in (r for r in rows if r.kind == kind):
+            values = {
+                "name": row.name,
+                "major_id": majors[(row.kind, row.major)],
+                "component_id": stored[(Kind.COMPONENT, row.component)].pk if row.component else None,
+                "local": row.local,
+                "is_public": row.is_public,
+                "keywords": row.keywords,
+                "is_active": row.is_active,
+                "note": row.note,
+            }
+            obj = stored.get((row.kind, row.code))
+            if obj is None:
+                new.append(CatalogType(kind=row.kind, code=row.code, **values))
+            elif not overwrite:
+                counts.skipped += 1
+            elif _assign(obj, {k: v for k, v in values.items() if k.removesuffix("_id") in row.given}):
+                obj.save()
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+        for obj in CatalogType.objects.bulk_create(new):
+            stored[(obj.kind, obj.code)] = obj
+        counts.created += len(new)
+    if counts.created:
+        cache.mark_changed()
     return counts
 
 

@@ -22,8 +22,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cityops.catalog.choices import AreaClass, Kind, Step, TimeUnit, Urgency
+from cityops.catalog.choices import AreaClass, Kind, Step, Urgency
 from cityops.catalog.dataset import (
+    UNITS,
     ConditionRow,
     Dataset,
     Issue,
@@ -37,6 +38,7 @@ from cityops.catalog.dataset import (
 
 MAX_ROWS = 20_000
 MAX_BYTES = 10 * 1024 * 1024
+MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a zip bomb is refused before openpyxl unpacks it
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,6 @@ class SheetSpec:
 
 KINDS = tuple(Kind.values)
 URGENCIES = tuple(Urgency.values)
-UNITS = tuple(TimeUnit.values)
 
 MAJORS = SheetSpec(
     "majors",
@@ -169,6 +170,10 @@ def read_workbook(content: bytes) -> tuple[Dataset, list[Issue]]:
     if len(content) > MAX_BYTES:
         return data, [Issue("", None, "", _("The file is too large (at most 10 MB)."))]
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            return data, [Issue("", None, "", _("The file is too large (at most 10 MB)."))]
         wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError):
         return data, [Issue("", None, "", _("This is not an xlsx workbook."))]
@@ -420,7 +425,7 @@ def _cells(spec: SheetSpec, data: Dataset) -> list[list[Any]]:
 
 
 def _readme_lines() -> list[str]:
-    units = ", ".join(TimeUnit.values)
+    units = ", ".join(UNITS)
     return [
         _("Catalogue and case standards of the city operations platform"),
         "",

@@ -92,6 +92,12 @@ def test_queue_lists_filters_and_pages(client, loop_world):
     r = client.get(reverse("cases:queue"), {"queue": "all", "q": second.number})
     assert [row.number for row in r.context["rows"]] == [second.number]
 
+    r = client.get(reverse("cases:queue"), {"queue": "all"})
+    assert [row.number for row in r.context["rows"]] == [second.number, first.number]
+    assert '<option value="-reported" selected>' in r.content.decode()
+    r = client.get(reverse("cases:queue"), {"queue": "all", "sort": "number"})
+    assert [row.number for row in r.context["rows"]] == [first.number, second.number]
+
     # Unknown sort keys and queues are not passed on: the defaults apply.
     r = client.get(reverse("cases:queue"), {"queue": "nope", "sort": "description; drop table", "type": "x"})
     assert r.status_code == 200
@@ -230,7 +236,9 @@ def test_refused_action_shows_the_reason_and_changes_nothing(client, loop_world)
     assert r.status_code == 409
     r = client.post(reverse("cases:act", args=[case.number]), {"action": "bogus"})
     assert r.status_code == 400
-    r = client.post(reverse("cases:act", args=[case.number]), {"action": "merge", "original": "2000-01-000001"})
+    r = client.post(
+        reverse("cases:act", args=[case.number]), {"action": "merge", "original": "2000-01-000001"}
+    )
     assert r.status_code == 400
     case.refresh_from_db()
     assert case.state == State.TO_FILE and case.events.count() == 1
@@ -355,7 +363,9 @@ def test_report_form_refusals(client, loop_world):
     assert [m.level_tag for m in r.context["messages"]] == ["error"]
     r = client.post(reverse("cases:report"), {**base, "lat": "north"})
     assert r.status_code == 400
-    r = client.post(reverse("cases:report"), {**base, "lat": "36.195", "lon": "113.117", "type": "matter:99999"})
+    r = client.post(
+        reverse("cases:report"), {**base, "lat": "36.195", "lon": "113.117", "type": "matter:99999"}
+    )
     assert r.status_code == 400
     assert not Case.objects.exists()
     login(client, loop_world, "demo-handler")

@@ -7,6 +7,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from openpyxl import load_workbook
 
 from cityops.catalog import cache
@@ -25,6 +26,14 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Messages are asserted by their English msgids, whatever the project's default language."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -66,7 +75,9 @@ def dump(with_ids: bool = False) -> dict:
             )
         )
     return {
-        "majors": list(MajorClass.objects.order_by("kind", "code").values_list(*id_, "kind", "code", "name", "local")),
+        "majors": list(
+            MajorClass.objects.order_by("kind", "code").values_list(*id_, "kind", "code", "name", "local")
+        ),
         "types": list(
             CatalogType.objects.order_by("kind", "code").values_list(
                 *id_,
@@ -84,7 +95,9 @@ def dump(with_ids: bool = False) -> dict:
         ),
         "standards": standards,
         "steps": list(StepLimit.objects.order_by("step").values_list(*id_, "step", "limit", "unit")),
-        "defaults": list(StandardDefault.objects.order_by("urgency").values_list(*id_, "urgency", "limit", "unit")),
+        "defaults": list(
+            StandardDefault.objects.order_by("urgency").values_list(*id_, "urgency", "limit", "unit")
+        ),
     }
 
 

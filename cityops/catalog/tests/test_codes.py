@@ -59,7 +59,8 @@ def test_component_identifier_rejects(args):
 
 
 @pytest.mark.parametrize(
-    "value", ["1404030100100004", "140403010010000421", "14040301001000000", "14040001001000001", "1404030100A000001"]
+    "value",
+    ["1404030100100004", "140403010010000421", "14040301001000000", "14040001001000001", "1404030100A000001"],
 )
 def test_parse_component_identifier_rejects(value):
     with pytest.raises(ValueError):

@@ -49,7 +49,11 @@ def test_majors_local_flags_and_component_links(loaded):
     assert MajorClass.objects.filter(kind=Kind.MATTER).count() == 11
     assert list(MajorClass.objects.filter(local=True).values_list("kind", "code")) == [("matter", "90")]
     local = CatalogType.objects.filter(local=True).order_by("code")
-    assert list(local.values_list("kind", "code")) == [("matter", "90001"), ("matter", "90002"), ("matter", "90003")]
+    assert list(local.values_list("kind", "code")) == [
+        ("matter", "90001"),
+        ("matter", "90002"),
+        ("matter", "90003"),
+    ]
     assert all(t.note for t in local)
     # the 153 '<component>异常' matters point at their component of the same code
     linked = CatalogType.objects.filter(kind=Kind.MATTER, component__isnull=False).select_related("component")
@@ -162,7 +166,9 @@ def test_broken_file_changes_nothing(loaded, tmp_path):
 def test_missing_file(db, tmp_path):
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 problem found"):
-        call_command("catalog_load", "--catalog", str(tmp_path / "nope.yaml"), stdout=io.StringIO(), stderr=err)
+        call_command(
+            "catalog_load", "--catalog", str(tmp_path / "nope.yaml"), stdout=io.StringIO(), stderr=err
+        )
     assert "nope.yaml" in err.getvalue() and "Cannot read the file" in err.getvalue()
     assert not CatalogType.objects.exists()
 

@@ -29,7 +29,7 @@ def exported(loaded) -> bytes:
 
 
 def rejected(content: bytes) -> list[tuple]:
-    """Import ``content``, expect it to be refused with nothing changed, return (sheet, row, column, message)."""
+    """Import ``content``, expect a refusal and nothing changed; return each issue as a tuple."""
     before, v = dump(with_ids=True), version()
     result = workbook_import(content=content)
     assert not result.ok
@@ -78,7 +78,13 @@ def test_a_city_replaces_the_standards(exported):
     # the bureau's own value for 小广告 and a brand-new standard for 06002 in place of the 路灯 row
     ws.cell(row=find_row(ws, key="S010"), column=column(ws, "limit")).value = 6
     r = find_row(ws, key="S025")
-    for en, value in {"key": "C-01", "topic": "店面无证装修", "codes": "06002", "limit": 3, "unit": "work_day"}.items():
+    for en, value in {
+        "key": "C-01",
+        "topic": "店面无证装修",
+        "codes": "06002",
+        "limit": 3,
+        "unit": "work_day",
+    }.items():
         ws.cell(row=r, column=column(ws, en)).value = value
     result = workbook_import(content=save_book(wb))
     assert result.ok, result.issues
@@ -128,6 +134,7 @@ def test_a_hand_made_workbook(loaded):
     types = wb.create_sheet("类型")
     types.append(["类别", "代码", "名称", "大类", "关键词"])
     types.append(["事项", "90004", "占道晾晒粮食", 90, "晒粮食，晾晒"])
+    types.append(["matter", "07001", "乱贴小广告", "07", "小广告"])
     result = workbook_import(content=save_book(wb))
     assert result.ok, result.issues
     assert [(c.stage, c.limit, c.unit) for c in conditions_for("component", "01002")] == [
@@ -141,6 +148,13 @@ def test_a_hand_made_workbook(loaded):
     assert CaseStandard.objects.count() == 2
     # types that were not in the workbook are untouched; the ones given keep what the sheet did not say
     assert CatalogType.objects.count() == 407
+    ads = CatalogType.objects.get(kind="matter", code="07001")
+    assert (ads.name, ads.keywords, ads.is_public, ads.note) == ("乱贴小广告", "小广告", True, "")
+    CatalogType.objects.filter(pk=ads.pk).update(is_public=False, note="本市")
+    result = workbook_import(content=save_book(wb))
+    ads.refresh_from_db()
+    assert (ads.is_public, ads.note) == (False, "本市")
+    assert result.counts["types"].unchanged == 2
 
 
 def test_bad_cells_are_reported_by_row_and_column(exported):
@@ -208,7 +222,8 @@ def test_layout_problems(exported):
             "Sheet1",
             None,
             "",
-            "Unknown sheet: the sheets are 大类 majors, 类型 types, 标准 standards, 环节时限 step_limits, 默认时限 defaults.",
+            "Unknown sheet: the sheets are "
+            "大类 majors, 类型 types, 标准 standards, 环节时限 step_limits, 默认时限 defaults.",
         )
     ]
     assert ("标准 standards", 1, "单位 unit", "This column is missing.") in issues
