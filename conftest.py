@@ -38,3 +38,12 @@ def _fresh_reference_caches():
     clear_caches()
     yield
     clear_caches()
+
+
+@pytest.fixture(autouse=True)
+def _english_messages_outside_requests():
+    """Service messages are asserted in English; pages negotiate their own language per request."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -12,7 +12,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-INSECURE_SECRET_PREFIX = "django-insecure-"
+INSECURE_SECRET_PREFIX = "django-insecure-"  # noqa: S105 (a marker, not a secret)
 DEV_SECRET = INSECURE_SECRET_PREFIX + "cityops-development-only-key"
 
 

@@ -4,6 +4,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from cityops.catalog.choices import Kind, Urgency  # declared once, with the catalogue
+
+__all__ = ["Action", "Kind", "PhotoStage", "Source", "Stage", "State", "Urgency"]
+
 
 class Source(models.TextChoices):
     INSPECTOR = "inspector", _("Inspector")
@@ -12,16 +16,6 @@ class Source(models.TextChoices):
     VIDEO = "video", _("Video")
     SUPERIOR = "superior", _("Superior")
     INSPECTION = "inspection", _("Facility inspection")
-
-
-class Kind(models.TextChoices):
-    COMPONENT = "component", _("Component")
-    MATTER = "matter", _("Matter")
-
-
-class Urgency(models.TextChoices):
-    NORMAL = "normal", pgettext_lazy("urgency", "Normal")
-    URGENT = "urgent", pgettext_lazy("urgency", "Urgent")
 
 
 class State(models.TextChoices):

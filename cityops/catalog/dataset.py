@@ -95,6 +95,10 @@ class TypeRow:
     src: Source = field(default_factory=lambda: Source("", None))
 
 
+# Every field of a type a workbook row can carry (besides kind and code).
+TYPE_FIELDS = frozenset({"name", "major", "component", "local", "is_public", "keywords", "is_active", "note"})
+
+
 @dataclass
 class ConditionRow:
     urgency: Any

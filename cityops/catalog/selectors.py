@@ -14,7 +14,16 @@ from __future__ import annotations
 
 from cityops.catalog.cache import Condition, Limit, TypeInfo, snapshot
 from cityops.catalog.choices import FALLBACK_LIMITS, AreaClass, Kind, Step, Urgency
-from cityops.catalog.dataset import ConditionRow, Dataset, LimitRow, MajorRow, Source, StandardRow, TypeRow
+from cityops.catalog.dataset import (
+    TYPE_FIELDS,
+    ConditionRow,
+    Dataset,
+    LimitRow,
+    MajorRow,
+    Source,
+    StandardRow,
+    TypeRow,
+)
 from cityops.catalog.models import (
     CaseStandard,
     CatalogType,
@@ -67,7 +76,7 @@ def type_search(
     needle = (text or "").strip()
     if not needle:
         return []
-    ranked: list[tuple[int, str, str, TypeInfo]] = []
+    ranked: list[tuple[int, int, str, TypeInfo]] = []
     for t in type_list(kind, public_only=public_only):
         if needle in t.keywords:
             rank = 0
@@ -77,7 +86,7 @@ def type_search(
             rank = 2
         else:
             continue
-        ranked.append((rank, (t.kind != Kind.MATTER and "1") or "0", t.code, t))
+        ranked.append((rank, 0 if t.kind == Kind.MATTER else 1, t.code, t))  # problems before assets
     ranked.sort(key=lambda r: r[:3])
     return [r[3] for r in ranked[:limit]]
 
@@ -185,7 +194,7 @@ def dataset_from_db() -> Dataset:
                 keywords=t.keywords,
                 is_active=t.is_active,
                 note=t.note,
-                given=frozenset(TypeRow.__dataclass_fields__) - {"given", "src"},
+                given=TYPE_FIELDS,
             )
         )
     standards = CaseStandard.objects.prefetch_related("codes", "conditions").order_by("order", "key")

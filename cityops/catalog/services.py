@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Literal
 
@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cityops.catalog import cache
+from cityops.catalog import cache, loaders, selectors, xlsx
 from cityops.catalog.choices import FALLBACK_LIMITS, Kind
 from cityops.catalog.dataset import (
     Dataset,
@@ -86,10 +86,6 @@ class ApplyResult:
         return sum(c.changed for c in self.counts.values())
 
 
-class DatasetInvalid(Exception):
-    """Raised by writers handed a dataset that did not pass ``validate``."""
-
-
 def stored_keys() -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
     majors = set(MajorClass.objects.values_list("kind", "code"))
     types = set(CatalogType.objects.values_list("kind", "code"))
@@ -149,7 +145,7 @@ def dataset_apply(
         cache.clear()
     elif result.changed:
         log.info(
-            "catalogue changed by %s: %s", actor or "system", {k: str(v) for k, v in result.counts.items()}
+            "catalogue changed by %s: %s", actor or "system", {k: asdict(v) for k, v in result.counts.items()}
         )
     return result
 
@@ -353,8 +349,6 @@ def default_limit_rows() -> list[LimitRow]:
 
 def workbook_import(*, content: bytes, dry_run: bool = False, actor=None) -> ApplyResult:
     """Read a bureau's workbook and replace the standards (and upsert the catalogue) with it, or nothing."""
-    from cityops.catalog import xlsx
-
     data, issues = xlsx.read_workbook(content)
     if issues and not data.sections():
         return ApplyResult(issues=issues, dry_run=dry_run)
@@ -362,8 +356,7 @@ def workbook_import(*, content: bytes, dry_run: bool = False, actor=None) -> App
 
 
 def workbook_export() -> bytes:
-    from cityops.catalog import selectors, xlsx
-
+    """The stored catalogue and standards as the workbook ``workbook_import`` reads back unchanged."""
     return xlsx.write_workbook(selectors.dataset_from_db())
 
 
@@ -382,8 +375,6 @@ def catalog_load(
     ``force`` the files' values overwrite names, majors, links, flags, notes and keywords of the types
     (not whether a type is public or active), and the standards, step limits and defaults are replaced.
     """
-    from cityops.catalog import loaders
-
     keywords, issues = loaders.read_keywords(keywords_path or loaders.KEYWORDS_FILE)
     catalog, more = loaders.read_catalog(catalog_path or loaders.CATALOG_FILE, keywords)
     issues += more

@@ -9,5 +9,7 @@ def platform(request):
     return {
         "CITYOPS_DEMO": settings.CITYOPS_DEMO,
         "CITY_NAME": city_name(),
-        "PLATFORM_WARNINGS": calendar_warnings() if getattr(request, "user", None) and request.user.is_staff else [],
+        "PLATFORM_WARNINGS": calendar_warnings()
+        if getattr(request, "user", None) and request.user.is_staff
+        else [],
     }

@@ -17,7 +17,12 @@ class Department(models.Model):
     short_name = models.CharField(_("short name"), max_length=40, blank=True)
     kind = models.CharField(_("kind"), max_length=24, choices=DepartmentKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(max_length=255, editable=False, db_index=True)
     area_code = models.CharField(
@@ -36,15 +41,15 @@ class Department(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def compute_path(self) -> str:
-        return f"{self.parent.path}{self.code}/" if self.parent_id else f"/{self.code}/"
-
     def save(self, *args, **kwargs):
         # The path is derived state: keep it in step with the parent on every save (admin included).
         self.path = self.compute_path()
         if kwargs.get("update_fields") is not None and "parent" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "path"}
         super().save(*args, **kwargs)
+
+    def compute_path(self) -> str:
+        return f"{self.parent.path}{self.code}/" if self.parent_id else f"/{self.code}/"
 
 
 class Membership(models.Model):

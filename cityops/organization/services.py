@@ -25,7 +25,13 @@ def department_upsert(
     dept = Department.objects.select_for_update().filter(code=code).first() or Department(code=code)
     old_path = dept.path
     dept.name, dept.kind, dept.parent = name, DepartmentKind(kind), parent
-    dept.short_name, dept.area_code, dept.phone, dept.email, dept.sort = short_name, area_code, phone, email, sort
+    dept.short_name, dept.area_code, dept.phone, dept.email, dept.sort = (
+        short_name,
+        area_code,
+        phone,
+        email,
+        sort,
+    )
     dept.path = dept.compute_path()
     dept.save()
     if old_path and old_path != dept.path:

@@ -1,4 +1,4 @@
-"""A person opens the platform in a browser, sees the log-in page in Chinese, and each demo role lands home."""
+"""In a browser: the log-in page is in Chinese, and each demo role lands on its home page."""
 
 import pytest
 

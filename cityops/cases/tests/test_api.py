@@ -380,3 +380,18 @@ def test_actions_are_named_like_the_table():
     from cityops.cases.api import ACTION_NAMES
 
     assert set(ACTION_NAMES) == {a.value for a in Action} - {"report", "overdue", "comment"}
+
+
+def test_return_leaves_the_handler_without_the_case(api_for):
+    number = report(api_for("demo-inspector")).json()["number"]
+    act(api_for("demo-chief"), number, "file")
+    act(api_for("demo-dispatcher"), number, "dispatch")
+    handler = api_for("demo-handler")
+    r = act(handler, number, "return")
+    assert r.status_code == 400 and r.json()["code"] == "reason_required"
+    r = act(handler, number, "return", reason="不属于本单位职责")
+    assert r.status_code == 200
+    assert r.json() == {"number": number, "allowed_actions": []}
+    assert handler.get(f"/api/v1/cases/{number}").status_code == 404
+    body = api_for("demo-dispatcher").get(f"/api/v1/cases/{number}").json()
+    assert body["state"] == State.TO_DISPATCH and body["return_count"] == 1 and body["department"] is None

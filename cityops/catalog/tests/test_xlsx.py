@@ -317,3 +317,14 @@ def test_second_export_after_changes_is_stable(exported):
     assert workbook_import(content=again).changed == 0
     assert dump(with_ids=True) == before
     assert cell_values(workbook_export()) == cell_values(again)
+
+
+def test_size_limits(exported, monkeypatch):
+    from cityops.catalog import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_UNPACKED_BYTES", 1000)
+    assert rejected(exported) == [("", None, "", "The file is too large (at most 10 MB).")]
+    monkeypatch.setattr(xlsx, "MAX_UNPACKED_BYTES", 200 * 1024 * 1024)
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 100)
+    issues = rejected(exported)
+    assert ("类型 types", 102, "", "Too many rows (at most 100).") in issues

@@ -26,7 +26,13 @@ def test_production_refuses_default_secret_and_empty_hosts():
 
 
 def test_production_refuses_wildcard_hosts():
-    env = load_env({"CITYOPS_DEBUG": "false", "CITYOPS_SECRET_KEY": "k" * 10 + "abcdefghij" * 5, "CITYOPS_ALLOWED_HOSTS": "*"})
+    env = load_env(
+        {
+            "CITYOPS_DEBUG": "false",
+            "CITYOPS_SECRET_KEY": "k" * 10 + "abcdefghij" * 5,
+            "CITYOPS_ALLOWED_HOSTS": "*",
+        }
+    )
     assert [p for p in check_production(env) if "ALLOWED_HOSTS" in p]
 
 
@@ -49,7 +55,11 @@ def test_bad_boolean_is_a_clear_error():
 def test_the_app_refuses_to_start_insecurely():
     """A real process start: Django's settings raise before anything is served."""
     result = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()"],
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup()",
+        ],
         cwd=ROOT,
         env={"CITYOPS_DEBUG": "false", "PATH": "/usr/bin:/bin"},
         capture_output=True,

@@ -8,6 +8,7 @@ from cityops.organization.choices import Role
 from cityops.organization.models import Department
 from cityops.organization.services import membership_grant, membership_revoke
 
+
 @pytest.mark.parametrize(
     ("username", "city_wide"),
     [
