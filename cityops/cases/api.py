@@ -99,6 +99,15 @@ class ActionSerializer(serializers.Serializer):
         default="",
         help_text=gettext_lazy("Number of the original case (merge)."),
     )
+    condition = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=gettext_lazy(
+            "Filing condition reference, e.g. S009#1 (file); empty: the first that applies."
+        ),
+    )
     until = serializers.DateTimeField(
         required=False,
         allow_null=True,
@@ -420,6 +429,7 @@ class CaseActionView(APIView):
                 department=d["department"],
                 original=d["original"],
                 until=d["until"],
+                condition=d["condition"],
             ),
             actor=request.user,
             photos=d["photos"],

@@ -111,6 +111,7 @@ class ActionForm(forms.Form):
     reason = forms.CharField(required=False, max_length=2000)
     department = forms.CharField(required=False, max_length=40)
     original = forms.CharField(required=False, max_length=20)
+    condition = forms.CharField(required=False, max_length=40)
     until = forms.DateTimeField(
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],

@@ -68,6 +68,8 @@ class Case(models.Model):
     )
     handle_unit = models.CharField(_("handling limit unit"), max_length=10, blank=True)
     handle_due_at = models.DateTimeField(_("handling due"), null=True, blank=True)
+    # Staged standards (make safe in 2 h, repair in 24 h): each milestone with its limit and due time.
+    milestones = models.JSONField(_("milestones"), default=list, blank=True)
     paused_at = models.DateTimeField(_("clock paused since"), null=True, blank=True)
     extension_pending = models.BooleanField(_("extension pending"), default=False)
     extension_until = models.DateTimeField(_("extension requested until"), null=True, blank=True)

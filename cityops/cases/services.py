@@ -314,6 +314,38 @@ def duplicate_candidates(
 
 
 # ------------------------------------------------------------------------------------------------
+# filing conditions
+
+
+def filing_options_for(case: Case) -> list[deadlines.FilingOption]:
+    """The ways this case may be filed under the standards of its type, urgency and area class."""
+    conds = catalog.conditions_for(case.kind, case.type_code, case.urgency, case.area_class or None)
+    return deadlines.filing_options(conds)
+
+
+def _filing_option(case: Case, ref: str) -> deadlines.FilingOption:
+    options = filing_options_for(case)
+    if not ref:
+        return options[0]
+    for option in options:
+        if option.ref == ref:
+            return option
+    raise DomainError(
+        _("The filing condition %(ref)s does not apply to this case.") % {"ref": ref}, code="condition"
+    )
+
+
+def _apply_filing_option(case: Case, option: deadlines.FilingOption) -> None:
+    case.condition_ref = option.ref
+    case.handle_limit, case.handle_unit = option.final.limit, option.final.unit
+    case.milestones = (
+        [{"ref": c.ref, "stage": c.stage, "limit": str(c.limit), "unit": c.unit} for c in option.conditions]
+        if option.staged
+        else []
+    )
+
+
+# ------------------------------------------------------------------------------------------------
 # the one executor
 
 
@@ -342,6 +374,7 @@ class ActionInput:
     department: str = ""  # department code (dispatch)
     original: str = ""  # case number (merge)
     until: datetime | None = None  # extension
+    condition: str = ""  # filing condition ref (file); default: the first that applies
     inspector: int | None = None  # user id of the inspector asked to verify or check
 
 
@@ -380,13 +413,11 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
 
         action = t.action
         if action is Action.FILE:
-            conds = catalog.conditions_for(case.kind, case.type_code, case.urgency, case.area_class or None)
-            first = conds[0]
-            case.condition_ref = first.ref
-            case.handle_limit, case.handle_unit = first.limit, first.unit
+            option = _filing_option(case, data.condition)
+            _apply_filing_option(case, option)
             case.filed_at = now
-            fields |= {"condition_ref", "handle_limit", "handle_unit", "filed_at"}
-            extra = {"condition": first.ref, "limit": str(first.limit), "unit": first.unit}
+            fields |= {"condition_ref", "handle_limit", "handle_unit", "milestones", "filed_at"}
+            extra = {"condition": option.ref, "limit": str(option.final.limit), "unit": option.final.unit}
             public_text = _("Your report %(number)s has been filed as a case.")
         elif action is Action.DISPATCH:
             proposal = dispatch_proposal(case)
@@ -411,6 +442,9 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
             case.dispatched_at = now
             case.stage, case.stage_started_at = Stage.HANDLE, now
             case.handle_due_at = deadlines.due(now, case.handle_limit, case.handle_unit, calendar)
+            if case.milestones:
+                case.milestones = deadlines.milestone_dues(now, case.milestones, calendar)
+                case.handle_due_at = max(datetime.fromisoformat(m["due"]) for m in case.milestones)
             case.due_at = case.handle_due_at
             case.paused_at = None
             fields |= {
@@ -421,6 +455,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
                 "condition_ref",
                 "handle_limit",
                 "handle_unit",
+                "milestones",
             }
             extra = {
                 "department": chosen.code,
@@ -465,6 +500,9 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
                 case.extension_pending = False
                 fields.add("extension_pending")
                 notify_dept = _("Extension denied")
+            if case.milestones and paused_from:
+                case.milestones = deadlines.milestones_resumed(case.milestones, paused_from, now, calendar)
+                fields.add("milestones")
             if case.handle_due_at and paused_from:
                 case.handle_due_at = deadlines.resumed_due(
                     case.handle_due_at, paused_from, now, case.handle_unit, calendar

@@ -194,6 +194,12 @@ def _deadlines(case, now: datetime) -> list[dict]:
         info = _left(case.due_at, unit, now, calendar, paused)
         info["label"] = _("%(stage)s due") % {"stage": Stage(case.stage).label}
         rows.append(info)
+    if case.state in DEPARTMENT_STATES and len(case.milestones) > 1:
+        for m in case.milestones[:-1]:
+            if m.get("due"):
+                info = _left(datetime.fromisoformat(m["due"]), m["unit"], now, calendar, paused)
+                info["label"] = _("Milestone due: %(stage)s") % {"stage": m["stage"]}
+                rows.append(info)
     if case.handle_due_at and case.state in DEPARTMENT_STATES:  # the handling clock stops at report_done
         info = _left(case.handle_due_at, case.handle_unit or Unit.WORK_HOUR, now, calendar, paused)
         info["label"] = _("Handling due")
@@ -219,6 +225,8 @@ def _action_forms(request: HttpRequest, case, now: datetime) -> list[dict]:
             proposal = services.dispatch_proposal(case)
             form["departments"] = list(department_list_for(request.user).order_by("path"))
             form["proposal"] = proposal.code if proposal else ""
+        if action is Action.FILE:
+            form["conditions"] = services.filing_options_for(case)
         if action is Action.MERGE:
             form["candidates"] = services.duplicate_candidates(
                 kind=case.kind, type_code=case.type_code, lat=case.lat, lon=case.lon, now=now, exclude=case.pk
@@ -247,6 +255,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse
             "events": events,
             "photo_stages": photo_stages,
             "deadlines": _deadlines(case, now),
+            "condition": catalog.condition_by_ref(case.condition_ref) if case.condition_ref else None,
             "actions": _action_forms(request, case, now),
             "show_reporter": sees_whole_city(request.user),
             "area_names": {
@@ -291,6 +300,7 @@ def case_act(request: HttpRequest, number: str) -> HttpResponse:
         department=d["department"],
         original=d["original"],
         until=d["until"],
+        condition=d["condition"],
         inspector=d["inspector"],
     )
     try:

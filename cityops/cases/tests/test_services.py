@@ -262,3 +262,42 @@ def test_outbox_sender_retries_failures_without_sending_twice(people, monkeypatc
     assert s3 == 0 and f3 == 0
     assert len(sent) == len(set(sent)) == pending
     assert not Notification.objects.filter(status=Status.PENDING, channel="console").exists()
+
+
+def test_staged_standard_gives_milestones_and_the_chief_picks_the_condition(people):
+    now = at(2026, 11, 2, 9)
+    c = case_report(
+        data=ReportInput(
+            source="inspector", kind="component", type_code="01001", urgency="urgent",
+            description="供水井盖缺失", lat=LZ_LAT, lon=LZ_LON,
+        ),
+        actor=people["demo-inspector"],
+        now=now,
+    )  # fmt: skip
+    from cityops.cases.services import filing_options_for
+
+    options = filing_options_for(c)
+    assert [o.ref for o in options] == ["S009#1"]
+    assert [m.stage for m in options[0].conditions] == ["现场防护 (make safe)", "修复 (repair)"]
+    with pytest.raises(DomainError, match="does not apply"):
+        act(people, c, "demo-chief", "file", now, condition="S001#1")
+    c = act(people, c, "demo-chief", "file", now, condition="S009#1")
+    assert (c.handle_limit, c.handle_unit) == (24, "hour")
+    c = act(people, c, "demo-dispatcher", "dispatch", now)
+    assert c.department.code == "U-WATER"
+    dues = [datetime.fromisoformat(m["due"]) for m in c.milestones]
+    assert dues == [now + timedelta(hours=2), now + timedelta(hours=24)]  # natural hours, day and night
+    assert c.handle_due_at == now + timedelta(hours=24)
+
+
+def test_normal_condition_of_the_same_type_is_a_separate_option(people):
+    now = at(2026, 11, 2, 9)
+    c = case_report(
+        data=ReportInput(source="inspector", kind="component", type_code="01001", description="井盖松动",
+                         lat=LZ_LAT, lon=LZ_LON),
+        actor=people["demo-inspector"],
+        now=now,
+    )  # fmt: skip
+    c = act(people, c, "demo-chief", "file", now)
+    assert (c.condition_ref, c.milestones) == ("S009#3", [])
+    assert (c.handle_limit, c.handle_unit) == (2, "work_day")
