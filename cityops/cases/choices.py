@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 from cityops.catalog.choices import Kind, Urgency  # declared once, with the catalogue
 
-__all__ = ["Action", "Kind", "PhotoStage", "Source", "Stage", "State", "Urgency"]
+__all__ = ["Action", "Kind", "PhotoStage", "Rating", "Source", "Stage", "State", "Urgency"]
 
 
 class Source(models.TextChoices):
@@ -73,6 +73,10 @@ class Action(models.TextChoices):
     REOPEN = "reopen", _("Reopen")
     OVERDUE = "overdue", _("Overdue")
     COMMENT = "comment", _("Comment")
+    REPLY = "reply", _("Reply to the reporter")
+    FOLLOW = "follow", _("Me too")
+    RATE = "rate", _("Rated by the reporter")
+    REOPEN_REQUEST = "reopen_request", _("Reopen requested")
 
 
 class Stage(models.TextChoices):
@@ -84,6 +88,12 @@ class Stage(models.TextChoices):
     HANDLE = "handle", _("Handling")
     CHECK = "check", _("Check")
     CLOSE = "close", _("Closing")
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    UNSATISFIED = "unsatisfied", _("Not satisfied")
 
 
 class PhotoStage(models.TextChoices):

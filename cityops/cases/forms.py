@@ -19,6 +19,7 @@ QUEUE_LABELS = {
     "parked": _("Parked"),
     "to_check": _("To check"),
     "to_close": _("To close"),
+    "reopen_requests": _("Reopen requests"),
     "overdue": _("Overdue"),
     "all": _("All cases"),
 }

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cityops.cases.choices import Action, Kind, PhotoStage, Source, Stage, State, Urgency
+from cityops.cases.choices import Action, Kind, PhotoStage, Rating, Source, Stage, State, Urgency
 
 
 class CaseQuerySet(models.QuerySet):
@@ -80,6 +80,12 @@ class Case(models.Model):
     urge_count = models.PositiveIntegerField(_("urge count"), default=0)
     followers = models.PositiveIntegerField(_("followers"), default=0)
 
+    # The reporter's satisfaction after closing, and a request to reopen (goes to the duty chief).
+    rating = models.CharField(_("satisfaction"), max_length=12, choices=Rating.choices, blank=True)
+    rating_comment = models.TextField(_("rating comment"), blank=True)
+    rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    reopen_requested_at = models.DateTimeField(_("reopen requested"), null=True, blank=True)
+
     reporter_name = models.CharField(_("reporter name"), max_length=60, blank=True)
     reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
     reported_by = models.ForeignKey(
@@ -91,6 +97,8 @@ class Case(models.Model):
         related_name="reported_cases",
     )
     is_public = models.BooleanField(_("public"), default=True)
+    # The secret in the reporter's private tracking link (shows private details of their own case).
+    tracking_token = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
 
     reported_at = models.DateTimeField(_("reported"), db_index=True)
     filed_at = models.DateTimeField(_("filed"), null=True, blank=True)

@@ -55,6 +55,38 @@ def case_events_for(user, case: Case) -> QuerySet[CaseEvent]:
 
 
 # ------------------------------------------------------------------------------------------------
+# the public side: the one rule for what citizens, public pages and Open311 may see
+
+# Invalidated reports (pranks, abuse) never show publicly; merged ones point to their original.
+PUBLIC_HIDDEN_STATES = frozenset({State.INVALID})
+
+
+def public_case_list() -> QuerySet[Case]:
+    """Cases anyone may see. Callers must render only public fields: never the reporter's contact."""
+    return Case.objects.filter(is_public=True).exclude(state__in=PUBLIC_HIDDEN_STATES)
+
+
+def public_case_get(number: str, *, token: str = "") -> Case | None:
+    """A case by number for the public side; with the reporter's tracking token, also a private case."""
+    qs = Case.objects.select_related("department", "merged_into").filter(number=number)
+    if token:
+        case = qs.filter(tracking_token=token).first()
+        if case is not None and len(token) >= 16:
+            return case
+    return public_case_list().select_related("department", "merged_into").filter(number=number).first()
+
+
+def public_events(case: Case) -> QuerySet[CaseEvent]:
+    """The public timeline: events marked public, with their public photos."""
+    return (
+        case.events.filter(is_public=True)
+        .select_related("department")
+        .prefetch_related("photos")
+        .order_by("at", "id")
+    )
+
+
+# ------------------------------------------------------------------------------------------------
 # work queues
 
 QUEUES: dict[str, dict] = {
@@ -69,6 +101,7 @@ QUEUES: dict[str, dict] = {
     "parked": {"states": [State.PARKED], "roles": {Role.DUTY_CHIEF, Role.HANDLER, Role.LEADER}},
     "to_check": {"states": [State.TO_CHECK], "roles": {Role.INSPECTOR, Role.DUTY_CHIEF}},
     "to_close": {"states": [State.TO_CLOSE], "roles": {Role.DUTY_CHIEF}},
+    "reopen_requests": {"states": [State.CLOSED], "reopen": True, "roles": {Role.DUTY_CHIEF}},
     "overdue": {"states": None, "overdue": True, "roles": set(Role)},
     "all": {"states": None, "roles": set(Role)},
 }
@@ -77,7 +110,7 @@ QUEUES: dict[str, dict] = {
 ROLE_QUEUES = {
     Role.INSPECTOR: ["to_verify", "to_check", "all"],
     Role.OPERATOR: ["to_verify", "to_file", "all"],
-    Role.DUTY_CHIEF: ["to_file", "extensions", "to_close", "parked", "overdue", "all"],
+    Role.DUTY_CHIEF: ["to_file", "extensions", "to_close", "reopen_requests", "parked", "overdue", "all"],
     Role.DISPATCHER: ["to_dispatch", "in_handling", "overdue", "all"],
     Role.HANDLER: ["in_handling", "extensions", "parked", "overdue", "all"],
     Role.LEADER: ["overdue", "parked", "all"],
@@ -118,6 +151,8 @@ def case_queue_for(user, filters: CaseFilters, *, now: datetime) -> QuerySet[Cas
     spec = QUEUES.get(filters.queue, QUEUES["all"])
     if spec.get("states"):
         qs = qs.filter(state__in=spec["states"])
+    if spec.get("reopen"):
+        qs = qs.filter(reopen_requested_at__isnull=False)
     if spec.get("extension"):
         qs = qs.filter(extension_pending=True)
     if spec.get("overdue"):

@@ -8,6 +8,7 @@ and queue notifications in the outbox inside the same transaction.
 from __future__ import annotations
 
 import math
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -228,6 +229,7 @@ def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: da
             reporter_phone=(data.reporter_phone or "").strip()[:20],
             reported_by=actor if getattr(actor, "pk", None) else None,
             is_public=bool(data.is_public),
+            tracking_token=secrets.token_urlsafe(18),
             reported_at=now,
             updated_at=now,
         )
@@ -349,7 +351,29 @@ def _apply_filing_option(case: Case, option: deadlines.FilingOption) -> None:
 # the one executor
 
 
+class SystemActor:
+    """The platform itself acting by rule (an inspection that found a failure files and dispatches).
+
+    It holds the command-centre roles that filing and dispatching need, and nothing else; its events
+    carry no user and the actor name "system".
+    """
+
+    pk = None
+    is_authenticated = True
+    is_superuser = False
+    roles = frozenset({Role.OPERATOR, Role.DUTY_CHIEF, Role.DISPATCHER})
+
+    @property
+    def display_name(self) -> str:
+        return _("system")
+
+
+SYSTEM = SystemActor()
+
+
 def actor_facts(actor, case: Case) -> ActorFacts:
+    if isinstance(actor, SystemActor):
+        return ActorFacts(roles=actor.roles, in_case_department=False)
     roles = frozenset(roles_of(actor))
     in_dept = False
     if case.department_id:
@@ -556,6 +580,8 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
             fields.add("urge_count")
             notify_dept = _("Urged by the command centre")
         elif action is Action.REOPEN:
+            case.reopen_requested_at = None
+            fields.add("reopen_requested_at")
             case.closed_at = None
             case.department = None
             case.handle_due_at = None
