@@ -699,3 +699,129 @@ def dispatch_rules_load(*, rows: list[dict]) -> int:
             defaults={"department": depts[r["department"]], "note": r.get("note", ""), "is_active": True},
         )
     return len(rows)
+
+
+# ------------------------------------------------------------------------------------------------
+# the reporter's side: staff replies, satisfaction and reopen requests
+
+# Who may reply to the reporter: the command centre, or a handler of the case's department.
+REPLY_ROLES = frozenset({Role.OPERATOR, Role.DUTY_CHIEF, Role.DISPATCHER, Role.LEADER, Role.ADMIN})
+
+
+def _locked_case(number: str) -> Case:
+    case = Case.objects.select_for_update().filter(number=number).first()
+    if case is None:
+        raise DomainError(_("No case %(number)s.") % {"number": number}, code="not_found")
+    if case.department_id:
+        case.department = Department.objects.get(pk=case.department_id)
+    return case
+
+
+def case_reply(*, number: str, text: str, actor, now: datetime) -> CaseEvent:
+    """A staff member answers the reporter: a public event on the timeline, sent to the followers."""
+    from cityops.core.errors import NotAllowed
+
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(_("Write the reply."), code="text_required")
+    if len(text) > 2000:
+        raise DomainError(_("A reply may be at most 2000 characters."), code="text")
+    with transaction.atomic():
+        case = _locked_case(number)
+        facts = actor_facts(actor, case)
+        if not (facts.roles & REPLY_ROLES or facts.in_case_department):
+            raise NotAllowed(_("Only the command centre or the responsible department may reply."))
+        case.updated_at = now
+        case.save(update_fields=["updated_at"])
+        event = _event(case, Action.REPLY, actor, now, from_state=case.state, note=text)
+        body = _("Reply on case %(number)s: %(text)s") % {"number": case.number, "text": text}
+        _notify_followers(case, event, body, now)
+    return event
+
+
+def _rating_open(case: Case) -> bool:
+    """A closed case may be rated once per closing (after a reopen and a new closing, again)."""
+    return (
+        case.state == State.CLOSED
+        and case.closed_at is not None
+        and (case.rated_at is None or case.rated_at < case.closed_at)
+    )
+
+
+def case_rate(*, number: str, rating: str, comment: str = "", now: datetime) -> Case:
+    """The reporter rates the result of a closed case. The comment is for staff: the event is private.
+
+    The caller (the public tracking page) has already proved the person is the reporter or a follower.
+    """
+    from cityops.cases.choices import Rating
+    from cityops.core.errors import Conflict
+
+    try:
+        value = Rating(rating)
+    except ValueError as exc:
+        raise DomainError(_("Choose how satisfied you are."), code="rating") from exc
+    comment = (comment or "").strip()
+    if len(comment) > 1000:
+        raise DomainError(_("A comment may be at most 1000 characters."), code="comment")
+    with transaction.atomic():
+        case = _locked_case(number)
+        if case.state != State.CLOSED:
+            raise Conflict(_("A case can be rated once it is closed."), code="not_closed")
+        if not _rating_open(case):
+            raise Conflict(_("This case has already been rated."), code="already_rated")
+        case.rating, case.rating_comment, case.rated_at = value, comment, now
+        case.updated_at = now
+        case.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+        _event(
+            case,
+            Action.RATE,
+            None,
+            now,
+            from_state=case.state,
+            note=comment,
+            data={"rating": value.value},
+            public=False,
+        )
+    return case
+
+
+def reopen_window_open(case: Case, now: datetime) -> bool:
+    """Whether the reporter may still ask to reopen: closed, not asked yet, within the configured days."""
+    from datetime import timedelta
+
+    if case.state != State.CLOSED or case.closed_at is None:
+        return False
+    if case.reopen_requested_at is not None and case.reopen_requested_at >= case.closed_at:
+        return False
+    return now <= case.closed_at + timedelta(days=LoopSettings.current().reopen_days)
+
+
+def case_reopen_request(*, number: str, reason: str, now: datetime) -> Case:
+    """The reporter asks to reopen a closed case; it goes to the duty chief's "reopen requests" queue.
+
+    The duty chief's ``reopen`` action (``case_act``) clears the request. The reason is for staff only.
+    """
+    from cityops.core.errors import Conflict
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Tell us why the problem is not solved."), code="reason_required")
+    if len(reason) > 1000:
+        raise DomainError(_("A reason may be at most 1000 characters."), code="reason")
+    with transaction.atomic():
+        case = _locked_case(number)
+        if case.state != State.CLOSED:
+            raise Conflict(_("Only a closed case can be reopened."), code="not_closed")
+        if case.reopen_requested_at is not None and case.reopen_requested_at >= (case.closed_at or now):
+            raise Conflict(_("You have already asked to reopen this case."), code="already_requested")
+        if not reopen_window_open(case, now):
+            raise Conflict(
+                _("A case can be reopened within %(days)s days of closing.")
+                % {"days": LoopSettings.current().reopen_days},
+                code="too_late",
+            )
+        case.reopen_requested_at = now
+        case.updated_at = now
+        case.save(update_fields=["reopen_requested_at", "updated_at"])
+        _event(case, Action.REOPEN_REQUEST, None, now, from_state=case.state, note=reason, public=False)
+    return case

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Open311Config(AppConfig):
+    name = "cityops.open311"
+    label = "open311"
+    verbose_name = _("Open311")

@@ -1,0 +1,170 @@
+"""Reads of the public side, built only on ``cases.selectors.public_case_list`` / ``public_case_get``.
+
+Nothing here returns a reporter's contact details: map rows and figures carry public fields only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from cityops.cases.choices import DEPARTMENT_STATES, Rating, State
+from cityops.cases.models import Case, Follow
+from cityops.cases.selectors import public_case_list
+from cityops.public.forms import normalize_phone
+
+MAP_CAP = 2000
+
+STATE_GROUPS: dict[str, frozenset[str]] = {
+    "received": frozenset({State.TO_VERIFY, State.TO_FILE, State.TO_DISPATCH}),
+    "handling": frozenset(
+        {State.DISPATCHED, State.HANDLING, State.PARKED, State.TO_CHECK, State.TO_CLOSE}
+    ),
+    "closed": frozenset({State.CLOSED}),
+}
+
+PUBLIC_STATE_LABELS = {
+    "received": _("Received"),
+    "handling": _("Being handled"),
+    "closed": pgettext_lazy("case state", "Closed"),
+    State.REJECTED.value: _("Not filed"),
+    State.MERGED.value: _("Merged with another report"),
+}
+
+
+def public_state(state: str) -> tuple[str, str]:
+    """(group key, label in plain words) of a case state as citizens see it."""
+    for key, states in STATE_GROUPS.items():
+        if state in states:
+            return key, str(PUBLIC_STATE_LABELS[key])
+    return state, str(PUBLIC_STATE_LABELS.get(state, state))
+
+
+def reporter_token_for(number: str, phone: str) -> str:
+    """The tracking token of case ``number`` when ``phone`` is its reporter's or a follower's; else "".
+
+    The token then opens the case through ``public_case_get`` like the reporter's private link does.
+    """
+    digits = normalize_phone(phone)
+    if len(digits) < 7:
+        return ""
+    case = Case.objects.filter(number=number).only("pk", "reporter_phone", "tracking_token").first()
+    if case is None or not case.tracking_token:
+        return ""
+    if normalize_phone(case.reporter_phone) == digits:
+        return case.tracking_token
+    phones = Follow.objects.filter(case_id=case.pk).exclude(phone="").values_list("phone", flat=True)
+    if any(normalize_phone(p) == digits for p in phones):
+        return case.tracking_token
+    return ""
+
+
+@dataclass(frozen=True)
+class MapFilters:
+    type_code: str = ""
+    area: str = ""
+    state: str = ""  # a key of STATE_GROUPS
+    days: int = 30
+
+
+def map_cases(filters: MapFilters, *, now: datetime, limit: int = MAP_CAP) -> list[dict]:
+    """Recent public cases as plain rows of public fields (newest first), at most ``limit``."""
+    qs = public_case_list().filter(reported_at__gte=now - timedelta(days=filters.days))
+    if filters.type_code:
+        qs = qs.filter(type_code=filters.type_code)
+    if filters.area:
+        qs = qs.filter(Q(county_code=filters.area) | Q(township_code=filters.area))
+    if filters.state in STATE_GROUPS:
+        qs = qs.filter(state__in=STATE_GROUPS[filters.state])
+    rows = list(
+        qs.order_by("-reported_at", "-id").values(
+            "number", "type_code", "type_name", "state", "reported_at", "lat", "lon"
+        )[:limit]
+    )
+    for r in rows:
+        # About 10 m: enough to find the spot, not a pinpoint of someone's door.
+        r["lat"], r["lon"] = round(r["lat"], 4), round(r["lon"], 4)
+        r["group"], r["state_label"] = public_state(r["state"])
+    return rows
+
+
+@dataclass(frozen=True)
+class DepartmentFigures:
+    code: str
+    name: str
+    cases: int
+    closed: int
+    on_time: int
+    late_open: int
+    rated: int
+    satisfied: int
+    avg_handling: timedelta | None
+
+    @property
+    def on_time_rate(self) -> float | None:
+        judged = self.closed + self.late_open
+        return self.on_time / judged if judged else None
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return self.satisfied / self.rated if self.rated else None
+
+
+def department_figures(*, since: datetime, until: datetime, now: datetime) -> list[DepartmentFigures]:
+    """Per department, over public cases dispatched in [since, until): one aggregate query.
+
+    * cases: public cases dispatched to the department in the period (the department now holding them);
+    * on-time closing rate: closed cases whose handling was reported done by the handling due time,
+      divided by closed cases plus cases still open in the department past their due time (overdue
+      open cases count as late, so leaving a late case open does not help);
+    * average handling time: from dispatch to "handled" (the last report of completion);
+    * satisfaction: satisfied + basically satisfied, divided by rated cases.
+    """
+    qs = public_case_list().filter(
+        department__isnull=False, dispatched_at__gte=since, dispatched_at__lt=until
+    )
+    rows = (
+        qs.values("department__code", "department__name")
+        .annotate(
+            n=Count("id"),
+            closed=Count("id", filter=Q(state=State.CLOSED)),
+            on_time=Count(
+                "id",
+                filter=Q(
+                    state=State.CLOSED,
+                    handled_at__isnull=False,
+                    handle_due_at__isnull=False,
+                    handled_at__lte=F("handle_due_at"),
+                ),
+            ),
+            late_open=Count(
+                "id",
+                filter=Q(state__in=DEPARTMENT_STATES, paused_at__isnull=True, handle_due_at__lt=now),
+            ),
+            rated=Count("id", filter=Q(rating__in=Rating.values)),
+            satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC])),
+            avg_handling=Avg(
+                ExpressionWrapper(F("handled_at") - F("dispatched_at"), output_field=DurationField()),
+                filter=Q(handled_at__isnull=False),
+            ),
+        )
+        .order_by("department__code")
+    )
+    return [
+        DepartmentFigures(
+            code=r["department__code"],
+            name=r["department__name"],
+            cases=r["n"],
+            closed=r["closed"],
+            on_time=r["on_time"],
+            late_open=r["late_open"],
+            rated=r["rated"],
+            satisfied=r["satisfied"],
+            avg_handling=r["avg_handling"],
+        )
+        for r in rows
+    ]
