@@ -39,6 +39,11 @@ INSTALLED_APPS = [
     "cityops.catalog",
     "cityops.notifications",
     "cityops.cases",
+    "cityops.evaluation",
+    "cityops.dashboards",
+    "cityops.facilities",
+    "cityops.open311",
+    "cityops.public",
     "cityops.demo",
 ]
 

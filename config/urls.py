@@ -8,10 +8,18 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("cityops.accounts.urls")),
+    path("", include("cityops.public.urls")),
     path("geo/", include("cityops.geography.urls")),
     path("catalog/", include("cityops.catalog.urls")),
+    path("api/v1/toilets/", include("cityops.facilities.api_urls")),
+    path("api/v1/evaluation/", include("cityops.evaluation.api_urls")),
     path("api/v1/", include("cityops.cases.api_urls")),
     path("cases/", include("cityops.cases.urls")),
+    path("dashboard/", include("cityops.dashboards.urls")),
+    path("evaluation/", include("cityops.evaluation.urls")),
+    path("facilities/", include("cityops.facilities.urls")),
+    path("toilets/", include("cityops.facilities.public_urls")),
+    path("open311/", include("cityops.open311.urls")),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

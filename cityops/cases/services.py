@@ -717,6 +717,12 @@ def _locked_case(number: str) -> Case:
     return case
 
 
+def reply_allowed(actor, case: Case) -> bool:
+    """The command centre, or a handler of the case's department, may reply to the reporter."""
+    facts = actor_facts(actor, case)
+    return bool(facts.roles & REPLY_ROLES) or facts.in_case_department
+
+
 def case_reply(*, number: str, text: str, actor, now: datetime) -> CaseEvent:
     """A staff member answers the reporter: a public event on the timeline, sent to the followers."""
     from cityops.core.errors import NotAllowed
@@ -728,8 +734,7 @@ def case_reply(*, number: str, text: str, actor, now: datetime) -> CaseEvent:
         raise DomainError(_("A reply may be at most 2000 characters."), code="text")
     with transaction.atomic():
         case = _locked_case(number)
-        facts = actor_facts(actor, case)
-        if not (facts.roles & REPLY_ROLES or facts.in_case_department):
+        if not reply_allowed(actor, case):
             raise NotAllowed(_("Only the command centre or the responsible department may reply."))
         case.updated_at = now
         case.save(update_fields=["updated_at"])
@@ -737,6 +742,19 @@ def case_reply(*, number: str, text: str, actor, now: datetime) -> CaseEvent:
         body = _("Reply on case %(number)s: %(text)s") % {"number": case.number, "text": text}
         _notify_followers(case, event, body, now)
     return event
+
+
+class _Reporter:
+    """The citizen acting on their own case (rating, reopen request): no user, named in the timeline."""
+
+    pk = None
+
+    @property
+    def display_name(self) -> str:
+        return _("the reporter")
+
+
+REPORTER = _Reporter()
 
 
 def _rating_open(case: Case) -> bool:
@@ -775,7 +793,7 @@ def case_rate(*, number: str, rating: str, comment: str = "", now: datetime) -> 
         _event(
             case,
             Action.RATE,
-            None,
+            REPORTER,
             now,
             from_state=case.state,
             note=comment,
@@ -823,5 +841,5 @@ def case_reopen_request(*, number: str, reason: str, now: datetime) -> Case:
         case.reopen_requested_at = now
         case.updated_at = now
         case.save(update_fields=["reopen_requested_at", "updated_at"])
-        _event(case, Action.REOPEN_REQUEST, None, now, from_state=case.state, note=reason, public=False)
+        _event(case, Action.REOPEN_REQUEST, REPORTER, now, from_state=case.state, note=reason, public=False)
     return case

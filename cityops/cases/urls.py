@@ -12,5 +12,6 @@ urlpatterns = [
     path("tasks/", views.inspector_tasks, name="tasks"),
     path("<str:number>/", views.case_detail, name="detail"),
     path("<str:number>/act/", views.case_act, name="act"),
+    path("<str:number>/reply/", views.case_reply, name="reply"),
     path("<str:number>/photos/<int:pk>/", views.case_photo, name="photo"),
 ]

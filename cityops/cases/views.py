@@ -258,6 +258,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse
             "condition": catalog.condition_by_ref(case.condition_ref) if case.condition_ref else None,
             "actions": _action_forms(request, case, now),
             "show_reporter": sees_whole_city(request.user),
+            "can_reply": services.reply_allowed(request.user, case),
             "area_names": {
                 a.code: a.name
                 for a in area_list().filter(
@@ -320,6 +321,22 @@ def case_act(request: HttpRequest, number: str) -> HttpResponse:
     except ValueError:
         label = d["action"]
     messages.success(request, _("Done: %(action)s.") % {"action": label})
+    return redirect("cases:detail", number=case.number)
+
+
+@login_required
+@require_POST
+def case_reply(request: HttpRequest, number: str) -> HttpResponse:
+    """Reply to the reporter: a public step on the case's timeline, sent to its followers."""
+    case = _get_case(request, number)
+    try:
+        services.case_reply(
+            number=case.number, text=request.POST.get("text", "")[:4000], actor=request.user, now=_now()
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _case_page(request, _get_case(request, number), status=exc.status)
+    messages.success(request, _("Your reply has been sent to the reporter."))
     return redirect("cases:detail", number=case.number)
 
 

@@ -48,5 +48,5 @@ class InspectionStatus(models.TextChoices):
 
     NEVER = "never", _("Never inspected")
     LATE = "late", _("Late")
-    DUE = "due", _("Due")
+    DUE = "due", pgettext_lazy("inspection status", "Due")
     OK = "ok", _("Up to date")

@@ -20,7 +20,9 @@ class Facility(models.Model):
         help_text=_("The 17-digit component identifier: county code, type code, 6-digit sequence."),
     )
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=10, choices=FacilityKind.choices, default=FacilityKind.TOILET)
+    kind = models.CharField(
+        _("kind"), max_length=10, choices=FacilityKind.choices, default=FacilityKind.TOILET
+    )
     address = models.CharField(_("address"), max_length=200, blank=True)
     lat = models.FloatField(_("latitude"))
     lon = models.FloatField(_("longitude"))
@@ -190,7 +192,9 @@ class Inspection(models.Model):
     )
     inspector_name = models.CharField(_("inspector name"), max_length=100, blank=True)
     at = models.DateTimeField(_("time"))
-    compliant = models.BooleanField(_("compliant"), help_text=_("Every item that counts for compliance passed."))
+    compliant = models.BooleanField(
+        _("compliant"), help_text=_("Every item that counts for compliance passed.")
+    )
     passed = models.BooleanField(_("all passed"))
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lon = models.FloatField(_("longitude"), null=True, blank=True)

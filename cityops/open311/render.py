@@ -62,7 +62,9 @@ def to_xml(root: str, payload) -> bytes:
     else:
         for item in payload:
             _fill(top, ITEM_TAGS[root], item)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(top, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(
+        top, encoding="utf-8", xml_declaration=False
+    )
 
 
 def to_json(payload) -> bytes:

@@ -134,9 +134,12 @@ class MapFilterForm(forms.Form):
     days = forms.ChoiceField(label=_("Period"), required=False)
 
     def __init__(self, data=None, *, areas=(), types=()):
+        if data is not None and not data.get("days"):
+            data = data.copy()
+            data["days"] = "30"  # the default period, shown as chosen
         super().__init__(data)
-        self.fields["area"].choices = [("", _("All areas"))] + list(areas)
-        self.fields["state"].choices = [("", _("All states"))] + list(PUBLIC_STATE_GROUPS.items())
+        self.fields["area"].choices = [("", _("All areas")), *list(areas)]
+        self.fields["state"].choices = [("", _("All states")), *list(PUBLIC_STATE_GROUPS.items())]
         self.fields["days"].choices = [
             ("7", _("Last 7 days")),
             ("30", _("Last 30 days")),
@@ -154,3 +157,11 @@ class MapFilterForm(forms.Form):
             self.is_valid()
         value = self.cleaned_data.get(name)
         return default if value in (None, "") else value
+
+
+PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
+
+
+def redact_phones(text: str) -> str:
+    """Mask mobile numbers that people typed into free text before it is shown publicly."""
+    return PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text or "")

@@ -21,9 +21,7 @@ MAP_CAP = 2000
 
 STATE_GROUPS: dict[str, frozenset[str]] = {
     "received": frozenset({State.TO_VERIFY, State.TO_FILE, State.TO_DISPATCH}),
-    "handling": frozenset(
-        {State.DISPATCHED, State.HANDLING, State.PARKED, State.TO_CHECK, State.TO_CLOSE}
-    ),
+    "handling": frozenset({State.DISPATCHED, State.HANDLING, State.PARKED, State.TO_CHECK, State.TO_CLOSE}),
     "closed": frozenset({State.CLOSED}),
 }
 
@@ -108,6 +106,10 @@ class DepartmentFigures:
     def on_time_rate(self) -> float | None:
         judged = self.closed + self.late_open
         return self.on_time / judged if judged else None
+
+    @property
+    def avg_hours(self) -> float | None:
+        return self.avg_handling.total_seconds() / 3600 if self.avg_handling is not None else None
 
     @property
     def satisfaction_rate(self) -> float | None:

@@ -6,6 +6,8 @@ from django.utils import timezone
 from cityops.cases.models import Case
 from cityops.demo.cases import generate_cases
 from cityops.demo.people import load_people
+from cityops.demo.toilets import generate_toilets
+from cityops.open311.services import ensure_demo_key
 
 
 class Command(BaseCommand):
@@ -41,6 +43,8 @@ class Command(BaseCommand):
             return
         n = load_people()
         self.stdout.write(f"demo people: {n}")
+        ensure_demo_key()
         if options["cases"] and not Case.objects.exists():
             made = generate_cases(count=options["cases"], seed=options["seed"], now=timezone.now())
             self.stdout.write(f"demo cases: {made}")
+        self.stdout.write(f"demo toilets: {generate_toilets(seed=options['seed'], now=timezone.now())}")

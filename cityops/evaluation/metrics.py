@@ -1,0 +1,181 @@
+"""The metric registry: every counter as one filter over ``CaseFact``.
+
+A counter is "the cases that count" for a period ``[start, end)`` evaluated at ``as_of``. The same
+filter gives the number (``Count(filter=...)`` in one GROUP BY) and the list behind it (the drill-down),
+so the two cannot disagree. Indicators (``formulas.INDICATORS``) are built from these counters.
+
+Step counters follow one rule (docs/evaluation.md, "Steps"): a step belongs to the period in which it
+started; it is *due* when it was completed by ``as_of`` or it is still open with its due time passed
+(clock not paused); it is *on time* when it was completed no later than its due time. A step that is
+overdue and still open is therefore counted as late in every on-time rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F, Q
+
+from cityops.cases.choices import OPEN_STATES, State
+from cityops.evaluation.formulas import INDICATOR_BY_KEY, SATISFIED
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+    as_of: datetime  # min(end, now): what is known when the figures are taken
+
+
+def _in(field: str, p: Period) -> Q:
+    return Q(**{f"{field}__gte": p.start, f"{field}__lt": p.end, f"{field}__lte": p.as_of})
+
+
+def _done_by(step: str, t: datetime) -> Q:
+    return Q(**{f"{step}_done": True, f"{step}_end__lte": t})
+
+
+def _open_at(step: str, t: datetime) -> Q:
+    return Q(**{f"{step}_end__isnull": True}) | Q(**{f"{step}_end__gt": t})
+
+
+def _overdue_open(step: str, t: datetime, pausable: bool) -> Q:
+    q = _open_at(step, t) & Q(**{f"{step}_due__lt": t})
+    if pausable:
+        q &= Q(handle_paused=False)
+    return q
+
+
+def _on_time(step: str) -> Q:
+    return Q(**{f"{step}_due__isnull": True}) | Q(**{f"{step}_end__lte": F(f"{step}_due")})
+
+
+def _step(step: str, pausable: bool = False) -> dict[str, Callable[[Period], Q]]:
+    def cohort(p: Period) -> Q:
+        return _in(f"{step}_start", p)
+
+    return {
+        f"{step}_total": lambda p: (
+            cohort(p) & (_done_by(step, p.as_of) | _overdue_open(step, p.as_of, pausable))
+        ),
+        f"{step}_ontime": lambda p: cohort(p) & _done_by(step, p.as_of) & _on_time(step),
+        f"{step}_done": lambda p: cohort(p) & _done_by(step, p.as_of),
+        f"{step}_overdue_open": lambda p: cohort(p) & _overdue_open(step, p.as_of, pausable),
+    }
+
+
+def _filed(p: Period) -> Q:
+    return Q(file_done=True) & _in("file_end", p)
+
+
+def _closed_by(t: datetime) -> Q:
+    return Q(close_done=True, close_end__lte=t)
+
+
+def _to_close(p: Period) -> Q:
+    t = p.as_of
+    should = (
+        _closed_by(t)
+        | Q(handle_due__lt=t)
+        | Q(handle_start__isnull=True, dispatch_due__lt=t)
+        | Q(handle_start__isnull=True, dispatch_due__isnull=True, file_end__lt=t)
+    )
+    return _filed(p) & ~Q(parked=True) & should
+
+
+def _closed(p: Period) -> Q:
+    return _filed(p) & ~Q(parked=True) & _closed_by(p.as_of)
+
+
+COUNTERS: dict[str, Callable[[Period], Q]] = {
+    "reports": lambda p: _in("reported_at", p),
+    "reports_decided": lambda p: _in("reported_at", p) & Q(valid__isnull=False),
+    "reports_valid": lambda p: _in("reported_at", p) & Q(valid=True),
+    **_step("verify"),
+    **_step("file"),
+    **_step("dispatch"),
+    **_step("handle", pausable=True),
+    **_step("check"),
+    "filed": _filed,
+    "dispatched": lambda p: Q(dispatch_done=True) & _in("dispatch_end", p),
+    "dispatched_accurate": lambda p: Q(dispatch_done=True, returned=False) & _in("dispatch_end", p),
+    "rework": lambda p: _in("handle_start", p) & _done_by("handle", p.as_of) & Q(rework_count__gt=0),
+    "to_close": _to_close,
+    "closed": _closed,
+    "closed_ontime": lambda p: _closed(p) & _on_time("handle") & _on_time("close"),
+    "rated": lambda p: Q(close_done=True) & _in("close_end", p) & ~Q(rating=""),
+    "satisfied": lambda p: Q(close_done=True) & _in("close_end", p) & Q(rating__in=SATISFIED),
+    # flows of the day, for the dashboard and the daily snapshots
+    "handled_flow": lambda p: Q(handle_done=True) & _in("handle_end", p),
+    "closed_flow": lambda p: Q(close_done=True) & _in("close_end", p),
+    # a stock: open cases past the due time of their current step, clock running (the staff
+    # "overdue" queue); the period only supplies the moment
+    "overdue_now": lambda p: Q(state__in=OPEN_STATES, due_at__lt=p.as_of, paused=False),
+}
+# Sums rather than counts: (field, counter whose cases are summed).
+SUMS: dict[str, tuple[str, str]] = {"handle_seconds": ("handle_seconds", "handle_done")}
+
+# Where each counter's cases are attributed when people are evaluated (the person who took the step).
+PERSON_FIELD: dict[str, str] = {
+    **{k: "reporter" for k in ("reports", "reports_decided", "reports_valid")},
+    **{k: "verifier" for k in COUNTERS if k.startswith("verify_")},
+    **{k: "filer" for k in COUNTERS if k.startswith("file_")},
+    "filed": "filer",
+    **{k: "dispatcher" for k in COUNTERS if k.startswith("dispatch_")},
+    "dispatched": "dispatcher",
+    "dispatched_accurate": "dispatcher",
+    **{k: "checker" for k in COUNTERS if k.startswith("check_")},
+    "closed_flow": "closer",
+}
+PERSON_COUNTERS: dict[str, list[str]] = {}
+for _counter, _field in PERSON_FIELD.items():
+    PERSON_COUNTERS.setdefault(_field, []).append(_counter)
+
+# The anchors any counter filters on: a row outside all of them in the period counts nowhere.
+ANCHORS = (
+    "reported_at",
+    "verify_start",
+    "file_start",
+    "file_end",
+    "dispatch_start",
+    "dispatch_end",
+    "handle_start",
+    "handle_end",
+    "check_start",
+    "close_end",
+)
+
+
+def relevant(p: Period) -> Q:
+    """Rows that may count in some period counter (lets the database use the anchor indexes)."""
+    q = Q()
+    for field in ANCHORS:
+        q |= Q(**{f"{field}__gte": p.start, f"{field}__lt": p.end})
+    return q
+
+
+def counter_q(key: str, p: Period) -> Q:
+    """The filter of a counter, or of the counter behind an indicator (its drill-down)."""
+    if key in COUNTERS:
+        return COUNTERS[key](p)
+    if key in SUMS:
+        return COUNTERS[SUMS[key][1]](p)
+    ind = INDICATOR_BY_KEY.get(key)
+    if ind is None:
+        raise KeyError(key)
+    return counter_q(ind.drill_counter, p)
+
+
+def numerator_q(key: str, p: Period) -> Q | None:
+    """For a rate: the filter of its numerator (marks the rows of the drill-down that count above)."""
+    ind = INDICATOR_BY_KEY.get(key)
+    if ind is None or not ind.is_rate or ind.numerator in SUMS:
+        return None
+    return COUNTERS[ind.numerator](p)
+
+
+DRILL_KEYS = frozenset(COUNTERS) | frozenset(INDICATOR_BY_KEY)
+STATE_OPEN = [s.value for s in OPEN_STATES]
+PARKED = State.PARKED

@@ -1,0 +1,212 @@
+"""Evaluation data: one fact row per case, daily snapshots, and the configurable weights, grades and targets.
+
+``CaseFact`` is derived state: ``services.fact_refresh`` rewrites it from the case and its events
+whenever an event is recorded, and ``evaluation_rebuild_facts`` rebuilds it for every case. Nothing
+else writes it.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cityops.cases.choices import Kind, Rating, Source, State
+
+
+class CaseFact(models.Model):
+    """What evaluation needs to know about one case: each clocked step's start, due time, end and actor.
+
+    Steps: verification (public reports), filing (the first decision), dispatch (the first dispatch),
+    handling (the last dispatch cycle), check (the last check) and closing (the last closing).
+    """
+
+    case = models.OneToOneField(
+        "cases.Case", on_delete=models.CASCADE, primary_key=True, related_name="fact", verbose_name=_("case")
+    )
+    number = models.CharField(_("case number"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    type_code = models.CharField(_("type code"), max_length=5)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    county_code = models.CharField(_("county"), max_length=12)
+    township_code = models.CharField(_("township"), max_length=12, blank=True)
+    grid_code = models.CharField(_("grid cell"), max_length=32, blank=True)
+    department = models.ForeignKey(
+        "organization.Department",
+        verbose_name=_("responsible department"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    state = models.CharField(_("state"), max_length=12, choices=State.choices)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    paused = models.BooleanField(_("clock paused"), default=False)
+
+    reported_at = models.DateTimeField(_("reported"))
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    valid = models.BooleanField(_("valid report"), null=True, blank=True)
+
+    verify_start = models.DateTimeField(null=True, blank=True)
+    verify_due = models.DateTimeField(null=True, blank=True)
+    verify_end = models.DateTimeField(null=True, blank=True)
+    verify_done = models.BooleanField(default=False)
+    verifier = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    file_start = models.DateTimeField(null=True, blank=True)
+    file_due = models.DateTimeField(null=True, blank=True)
+    file_end = models.DateTimeField(null=True, blank=True)
+    file_done = models.BooleanField(default=False)
+    filer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    dispatch_start = models.DateTimeField(null=True, blank=True)
+    dispatch_due = models.DateTimeField(null=True, blank=True)
+    dispatch_end = models.DateTimeField(null=True, blank=True)
+    dispatch_done = models.BooleanField(default=False)
+    dispatcher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    returned = models.BooleanField(_("returned"), default=False)
+
+    handle_start = models.DateTimeField(null=True, blank=True)
+    handle_due = models.DateTimeField(null=True, blank=True)
+    handle_end = models.DateTimeField(null=True, blank=True)
+    handle_done = models.BooleanField(default=False)
+    handle_paused = models.BooleanField(default=False)
+    parked = models.BooleanField(default=False)
+    handle_seconds = models.BigIntegerField(null=True, blank=True)
+    rework_count = models.PositiveIntegerField(default=0)
+
+    check_start = models.DateTimeField(null=True, blank=True)
+    check_due = models.DateTimeField(null=True, blank=True)
+    check_end = models.DateTimeField(null=True, blank=True)
+    check_done = models.BooleanField(default=False)
+    checker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    close_start = models.DateTimeField(null=True, blank=True)
+    close_due = models.DateTimeField(null=True, blank=True)
+    close_end = models.DateTimeField(null=True, blank=True)
+    close_done = models.BooleanField(default=False)
+    closer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    rating = models.CharField(_("satisfaction"), max_length=12, choices=Rating.choices, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    case_updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case fact")
+        verbose_name_plural = _("case facts")
+        indexes = [
+            models.Index(fields=["reported_at"], name="fact_reported"),
+            models.Index(fields=["verify_start"], name="fact_verify"),
+            models.Index(fields=["file_start"], name="fact_file_start"),
+            models.Index(fields=["file_end"], name="fact_file_end"),
+            models.Index(fields=["dispatch_start"], name="fact_dispatch_start"),
+            models.Index(fields=["dispatch_end"], name="fact_dispatch_end"),
+            models.Index(fields=["handle_start"], name="fact_handle_start"),
+            models.Index(fields=["handle_end"], name="fact_handle_end"),
+            models.Index(fields=["check_start"], name="fact_check"),
+            models.Index(fields=["close_end"], name="fact_close_end"),
+            models.Index(fields=["state", "due_at"], name="fact_state_due"),
+            models.Index(fields=["department", "handle_start"], name="fact_dept_handle"),
+            models.Index(fields=["county_code", "reported_at"], name="fact_county_reported"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ObjectKind(models.TextChoices):
+    """What is evaluated; people are weighted by the role they are evaluated in."""
+
+    CITY = "city", _("Whole city")
+    DEPARTMENT = "department", _("Department")
+    AREA = "area", _("Area")
+    INSPECTOR = "inspector", _("Inspector")
+    OPERATOR = "operator", _("Operator")
+    DUTY_CHIEF = "duty_chief", _("Duty chief")
+    DISPATCHER = "dispatcher", _("Dispatcher")
+
+
+class MetricSnapshot(models.Model):
+    """The counters of one day for one object, as known at the end of that day (or at computing time)."""
+
+    day = models.DateField(_("day"))
+    object_kind = models.CharField(_("object kind"), max_length=12, choices=ObjectKind.choices)
+    object_code = models.CharField(_("object code"), max_length=40)
+    counters = models.JSONField(_("counters"), default=dict)
+    version = models.PositiveIntegerField(_("formula version"))
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("metric snapshot")
+        verbose_name_plural = _("metric snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "object_kind", "object_code"], name="snapshot_unique"),
+        ]
+        indexes = [models.Index(fields=["object_kind", "object_code", "day"], name="snapshot_object_day")]
+
+
+class ScoreWeight(models.Model):
+    """The weight of one indicator in the composite score of one kind of object."""
+
+    object_kind = models.CharField(_("object kind"), max_length=12, choices=ObjectKind.choices)
+    indicator = models.CharField(_("indicator"), max_length=40)
+    weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=2)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("score weight")
+        verbose_name_plural = _("score weights")
+        constraints = [
+            models.UniqueConstraint(fields=["object_kind", "indicator"], name="score_weight_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_kind}:{self.indicator}={self.weight}"
+
+
+class GradeThreshold(models.Model):
+    """A grade and the lowest score that earns it (A >= 90 ... E below 40)."""
+
+    grade = models.CharField(_("grade"), max_length=2, unique=True)
+    min_score = models.DecimalField(_("lowest score"), max_digits=5, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("grade threshold")
+        verbose_name_plural = _("grade thresholds")
+        ordering = ["-min_score"]
+
+    def __str__(self) -> str:
+        return f"{self.grade} >= {self.min_score}"
+
+
+class Target(models.Model):
+    """A dated target of the city, shown as a live indicator on the leaders' dashboard."""
+
+    key = models.SlugField(_("key"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    indicator = models.CharField(
+        _("indicator"), max_length=60, help_text=_("Key of a registered indicator provider.")
+    )
+    target_value = models.DecimalField(_("target value"), max_digits=12, decimal_places=2)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    sort = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["sort", "key"]
+
+    def __str__(self) -> str:
+        return self.name

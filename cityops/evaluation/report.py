@@ -1,0 +1,81 @@
+"""The monthly evaluation report (综合评价通报): its content once, rendered as a page and as a workbook."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from cityops.evaluation import formulas, selectors
+
+# The kind split shown beside the totals: components and matters close at very different rates.
+SPLIT_KEYS = ("close_rate", "handle_ontime_rate")
+
+
+def columns() -> list[dict]:
+    cols = [
+        {"key": i.key, "name": str(i.name), "unit": str(formulas.UNIT_LABELS[i.unit])}
+        for i in formulas.INDICATORS
+    ]
+    for key in SPLIT_KEYS:
+        name = formulas.INDICATOR_BY_KEY[key].name
+        cols.append(
+            {"key": f"component.{key}", "name": _("%(name)s (components)") % {"name": name}, "unit": "%"}
+        )
+        cols.append({"key": f"matter.{key}", "name": _("%(name)s (matters)") % {"name": name}, "unit": "%"})
+    return cols
+
+
+def _value(row: dict, key: str):
+    if "." in key:
+        kind, k = key.split(".", 1)
+        return row["by_kind"][kind][k]
+    return row["indicators"][key]
+
+
+def build(user, month: str, *, now: datetime) -> dict:
+    start, end = selectors.month_bounds(month)
+    q = selectors.Query(start=start, end=end)
+    cols = columns()
+    sections = []
+    for key, title, fn in (
+        ("departments", _("Departments"), selectors.department_rows),
+        ("areas", _("Districts and counties"), selectors.area_rows),
+    ):
+        rows = fn(user, q, now=now)
+        rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
+        for r in rows:
+            r["cells"] = [_value(r, c["key"]) for c in cols]
+        sections.append({"key": key, "title": title, "rows": rows})
+    return {"month": month, "start": start, "end": end, "columns": cols, "sections": sections, "as_of": now}
+
+
+def xlsx_bytes(report: dict) -> bytes:
+    wb = Workbook()
+    wb.remove(wb.active)
+    head = Font(bold=True)
+    fill = PatternFill("solid", fgColor="EEF2F7")
+    for section in report["sections"]:
+        ws = wb.create_sheet(section["title"][:31])
+        ws.append([_("Monthly evaluation report %(month)s") % {"month": report["month"]}])
+        ws["A1"].font = Font(bold=True, size=14)
+        ws.append([_("Period: %(start)s to %(end)s") % {"start": report["start"], "end": report["end"]}])
+        header = [_("Rank"), _("Code"), _("Name"), _("Score"), _("Grade")] + [
+            f"{c['name']} ({c['unit']})" for c in report["columns"]
+        ]
+        ws.append(header)
+        for cell in ws[3]:
+            cell.font, cell.fill = head, fill
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for r in section["rows"]:
+            ws.append([r["rank"], r["code"], r["name"], r["score"], r["grade"], *r["cells"]])
+        ws.freeze_panes = "D4"
+        for i in range(1, len(header) + 1):
+            ws.column_dimensions[get_column_letter(i)].width = 12 if i != 3 else 24
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

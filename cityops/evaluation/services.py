@@ -1,0 +1,244 @@
+"""Writes of the evaluation app: case facts, daily snapshots and the configurable defaults."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+
+from cityops.cases import deadlines
+from cityops.cases.models import Case, CaseEvent
+from cityops.catalog import selectors as catalog
+from cityops.core import worktime
+from cityops.core.calendar import load_calendar
+from cityops.evaluation import formulas
+from cityops.evaluation.models import (
+    CaseFact,
+    GradeThreshold,
+    MetricSnapshot,
+    ObjectKind,
+    ScoreWeight,
+    Target,
+)
+
+DEFAULTS_FILE = Path(__file__).resolve().parent / "fixtures" / "defaults.yaml"
+
+
+# ------------------------------------------------------------------------------------------------
+# case facts
+
+
+def _timing():
+    calendar = load_calendar()
+
+    def step_due(stage: str, start: datetime):
+        limit = catalog.step_limit(stage)
+        return None if limit is None else deadlines.due(start, limit.limit, limit.unit, calendar)
+
+    def work_seconds(start: datetime, end: datetime, pauses: list) -> float:
+        return worktime.elapsed(start, end, worktime.Unit.WORK_HOUR, calendar, pauses).total_seconds()
+
+    return calendar, step_due, work_seconds
+
+
+def _events_of(case_id: int) -> list[formulas.EventSnap]:
+    return [
+        formulas.EventSnap(**row)
+        for row in CaseEvent.objects.filter(case_id=case_id)
+        .order_by("at", "id")
+        .values("action", "at", "from_state", "to_state", "actor_id", "department_id")
+    ]
+
+
+def fact_values(case: Case, events: list[formulas.EventSnap]) -> dict:
+    calendar, step_due, work_seconds = _timing()
+
+    def handle_due(start: datetime):
+        if case.handle_limit is None:
+            return None
+        return deadlines.due(start, case.handle_limit, case.handle_unit or "work_hour", calendar)
+
+    values = formulas.derive_fact(
+        formulas.CaseSnap.of(case),
+        events,
+        step_due=step_due,
+        handle_due=handle_due,
+        work_seconds=work_seconds,
+    )
+    values["case_updated_at"] = case.updated_at
+    return values
+
+
+def fact_refresh(*, case: Case) -> CaseFact:
+    """Rewrite the facts of ``case`` from its current fields and its events."""
+    values = fact_values(case, _events_of(case.pk))
+    if not CaseFact.objects.filter(pk=case.pk).update(**values):
+        return CaseFact.objects.create(case_id=case.pk, **values)
+    return CaseFact(case_id=case.pk, **values)
+
+
+def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False, **kwargs) -> None:
+    """post_save of ``CaseEvent``: the case was saved just before its event, in the same transaction."""
+    if raw or not created:
+        return
+    fact_refresh(case=instance.case)
+
+
+def facts_rebuild(*, stale_only: bool = False, batch: int = 500) -> int:
+    """Rebuild the facts of every case (or only of cases whose facts are missing or out of date)."""
+    qs = Case.objects.order_by("pk")
+    if stale_only:
+        from django.db.models import F, Q
+
+        qs = qs.filter(
+            Q(fact__isnull=True)
+            | Q(fact__version__lt=formulas.FORMULA_VERSION)
+            | ~Q(fact__case_updated_at=F("updated_at"))
+        )
+    ids = list(qs.values_list("pk", flat=True))
+    done = 0
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        events: dict[int, list] = {pk: [] for pk in chunk}
+        for row in (
+            CaseEvent.objects.filter(case_id__in=chunk)
+            .order_by("case_id", "at", "id")
+            .values("case_id", "action", "at", "from_state", "to_state", "actor_id", "department_id")
+        ):
+            events[row.pop("case_id")].append(formulas.EventSnap(**row))
+        with transaction.atomic():
+            existing = set(CaseFact.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+            for case in Case.objects.filter(pk__in=chunk):
+                values = fact_values(case, events[case.pk])
+                if case.pk in existing:
+                    CaseFact.objects.filter(pk=case.pk).update(**values)
+                else:
+                    CaseFact.objects.create(case_id=case.pk, **values)
+                done += 1
+    return done
+
+
+# ------------------------------------------------------------------------------------------------
+# snapshots
+
+SNAPSHOT_KINDS = (ObjectKind.CITY, ObjectKind.DEPARTMENT, ObjectKind.AREA)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def snapshot_compute(*, day: date, now: datetime) -> int:
+    """Replace the snapshots of ``day``: counters per kind of case for the city, departments and counties."""
+    from cityops.evaluation import selectors
+
+    start, end = day_bounds(day)
+    rows = []
+    for object_kind in SNAPSHOT_KINDS:
+        for code, counters in selectors.counters_by_object(
+            None, object_kind, start=start, end=end, now=now
+        ).items():
+            rows.append(
+                MetricSnapshot(
+                    day=day,
+                    object_kind=object_kind,
+                    object_code=code,
+                    counters=counters,
+                    version=formulas.FORMULA_VERSION,
+                    computed_at=now,
+                )
+            )
+    # The stock of overdue cases can only be seen live: taken when the day is today, kept afterwards.
+    city = next((r for r in rows if r.object_kind == ObjectKind.CITY), None)
+    if city is None:
+        city = MetricSnapshot(
+            day=day, object_kind=ObjectKind.CITY, object_code="city", counters={},
+            version=formulas.FORMULA_VERSION, computed_at=now,
+        )  # fmt: skip
+        rows.append(city)
+    if start <= now < end:
+        city.counters["_stock"] = {"overdue_now": selectors.overdue_now(None, now), "at": now.isoformat()}
+    else:
+        old = MetricSnapshot.objects.filter(day=day, object_kind=ObjectKind.CITY, object_code="city").first()
+        if old and "_stock" in old.counters:
+            city.counters["_stock"] = old.counters["_stock"]
+    with transaction.atomic():
+        MetricSnapshot.objects.filter(day=day).delete()
+        MetricSnapshot.objects.bulk_create(rows)
+    return len(rows)
+
+
+def snapshots_update(*, now: datetime, days: int = 60, recompute: bool = False) -> list[date]:
+    """Compute the snapshots of the last ``days`` days that are missing, out of date or still moving.
+
+    A day is final once it is over and was computed after it ended at the current formula version;
+    only such days are skipped. Today is always recomputed.
+    """
+    today = timezone.localdate(now)
+    first = today - timedelta(days=days)
+    final = {
+        d
+        for d, computed in MetricSnapshot.objects.filter(
+            day__gte=first, object_kind=ObjectKind.CITY, version=formulas.FORMULA_VERSION
+        ).values_list("day", "computed_at")
+        if computed >= day_bounds(d)[1]
+    }
+    done = []
+    day = first
+    while day <= today:
+        if recompute or day not in final:
+            snapshot_compute(day=day, now=now)
+            done.append(day)
+        day += timedelta(days=1)
+    return done
+
+
+# ------------------------------------------------------------------------------------------------
+# weights, grades and targets
+
+
+def defaults_data(path: Path = DEFAULTS_FILE) -> dict:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+
+
+@transaction.atomic
+def defaults_load(*, path: Path = DEFAULTS_FILE, replace: bool = False) -> dict[str, int]:
+    """Load weights, grade thresholds and targets; existing rows keep the city's edits unless ``replace``."""
+    data = defaults_data(path)
+    counts = {"weights": 0, "grades": 0, "targets": 0}
+    for object_kind, weights in data["weights"].items():
+        ObjectKind(object_kind)
+        for indicator, spec in weights.items():
+            formulas.indicator_points(indicator, 0)  # raises for unknown or unscorable indicators
+            defaults = {"weight": Decimal(str(spec["weight"])), "note": spec.get("note", "")[:200]}
+            if replace:
+                ScoreWeight.objects.update_or_create(
+                    object_kind=object_kind, indicator=indicator, defaults=defaults
+                )
+            else:
+                ScoreWeight.objects.get_or_create(
+                    object_kind=object_kind, indicator=indicator, defaults=defaults
+                )
+            counts["weights"] += 1
+    for name, minimum in data["grades"].items():
+        fn = GradeThreshold.objects.update_or_create if replace else GradeThreshold.objects.get_or_create
+        fn(grade=name, defaults={"min_score": Decimal(str(minimum))})
+        counts["grades"] += 1
+    for i, t in enumerate(data.get("targets", [])):
+        defaults = {
+            "name": t["name"],
+            "indicator": t["indicator"],
+            "target_value": Decimal(str(t["target"])),
+            "unit": t.get("unit", ""),
+            "deadline": t.get("deadline"),
+            "sort": i,
+        }
+        fn = Target.objects.update_or_create if replace else Target.objects.get_or_create
+        fn(key=t["key"], defaults=defaults)
+        counts["targets"] += 1
+    return counts

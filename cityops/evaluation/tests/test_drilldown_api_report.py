@@ -1,0 +1,194 @@
+"""Drill-down lists agree with their counts; the API, the monthly report and the commands."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from openpyxl import load_workbook
+
+from cityops.evaluation import formulas, metrics, selectors
+from cityops.evaluation.models import CaseFact, MetricSnapshot, ObjectKind, ScoreWeight, Target
+from cityops.evaluation.services import defaults_load, facts_rebuild, snapshot_compute, snapshots_update
+from cityops.evaluation.tests.conftest import NOW
+
+pytestmark = pytest.mark.django_db
+MARCH = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31))
+
+
+def test_every_drilldown_lists_exactly_the_cases_counted(history):
+    p = MARCH.period(NOW)
+    data = selectors.counters_by_object(None, ObjectKind.CITY, start=p.start, end=p.end, now=NOW)["city"]
+    total = formulas.add_counters(*data.values())
+    for key in selectors.PERIOD_COUNTERS:
+        qs = selectors.drilldown(None, key=key, p=p)
+        assert qs.count() == len(list(qs)) == total.get(key, 0), key
+    values = formulas.indicators(total)
+    for ind in formulas.INDICATORS:
+        qs = selectors.drilldown(None, key=ind.key, p=p)
+        rows = list(qs)
+        if not ind.is_rate:
+            assert len(rows) == values[ind.key], ind.key
+        elif ind.numerator not in metrics.SUMS:
+            counted = sum(1 for r in rows if r.counted)
+            assert formulas.ratio(counted, len(rows)) == values[ind.key], ind.key
+
+
+def test_drilldown_per_object_and_kind(history):
+    p = MARCH.period(NOW)
+    lz = selectors.drilldown(None, key="overdue_open", object_kind="departments", code="LZ-CGJ", p=p)
+    assert [f.number for f in lz] == [history.cases["C"]]
+    comp = selectors.drilldown(None, key="closed", p=p, kind="component")
+    assert [f.number for f in comp] == [history.cases["I"]]
+    mine = selectors.drilldown(
+        None, key="dispatch_accuracy_rate", object_kind="people", code="demo-dispatcher", p=p
+    )
+    assert {f.number: f.counted for f in mine}[history.cases["D"]] is False
+    assert (
+        selectors.drilldown(None, key="to_close", object_kind="people", code="demo-chief", p=p).count() == 0
+    )
+    overdue = selectors.drilldown(None, key="overdue_now", p=p)
+    assert sorted(f.number for f in overdue) == sorted(history.cases[n] for n in "CFH")
+
+
+def test_the_signal_and_the_rebuild_agree(history):
+    before = {
+        f.pk: {k: v for k, v in f.__dict__.items() if not k.startswith("_")} for f in CaseFact.objects.all()
+    }
+    CaseFact.objects.all().delete()
+    out = io.StringIO()
+    call_command("evaluation_rebuild_facts", stdout=out)
+    call_command("evaluation_rebuild_facts", stdout=out)  # idempotent
+    after = {
+        f.pk: {k: v for k, v in f.__dict__.items() if not k.startswith("_")} for f in CaseFact.objects.all()
+    }
+    assert after == before
+    assert facts_rebuild(stale_only=True) == 0
+
+
+def test_snapshots_are_computed_incrementally_and_recomputed_on_a_version_bump(history, monkeypatch):
+    done = snapshots_update(now=NOW, days=3)
+    assert [d.isoformat() for d in done] == ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
+    monday = MetricSnapshot.objects.get(day=date(2026, 3, 2), object_kind="city", object_code="city")
+    assert formulas.add_counters(*(v for k, v in monday.counters.items() if k != "_stock"))["reports"] == 9
+    assert MetricSnapshot.objects.filter(
+        day=date(2026, 3, 2), object_kind="department", object_code="LZ-CGJ"
+    ).exists()
+    today = MetricSnapshot.objects.get(day=date(2026, 3, 4), object_kind="city")
+    assert today.counters["_stock"]["overdue_now"] == 3
+    assert snapshots_update(now=NOW, days=3) == [date(2026, 3, 4)]  # past days are final, today moves
+    monkeypatch.setattr(formulas, "FORMULA_VERSION", formulas.FORMULA_VERSION + 1)
+    assert len(snapshots_update(now=NOW, days=3)) == 4  # a formula change recomputes
+    assert snapshot_compute(day=date(2026, 3, 2), now=NOW) > 0
+
+
+def test_trend_reads_snapshots_and_fills_gaps_live(history):
+    live = selectors.trend(None, now=NOW, days=7)
+    snapshots_update(now=NOW, days=7)
+    from_snapshots = selectors.trend(None, now=NOW, days=7)
+    assert live == from_snapshots
+    assert live["reports"][-3:] == [9, 1, 0] and live["closed_flow"][-3:] == [3, 1, 0]
+
+
+def test_weights_grades_and_targets_load_idempotently():
+    first = defaults_load()
+    assert defaults_load() == first
+    assert ScoreWeight.objects.filter(object_kind="department").count() == 5
+    assert Target.objects.get(key="toilet-supplies").target_value == 159
+    w = ScoreWeight.objects.get(object_kind="department", indicator="close_rate")
+    w.weight = 99
+    w.save()
+    defaults_load()
+    assert ScoreWeight.objects.get(pk=w.pk).weight == 99  # the city's edit is kept
+    call_command("evaluation_load_defaults", "--replace", stdout=io.StringIO())
+    assert ScoreWeight.objects.get(pk=w.pk).weight == 20
+    assert selectors.weights_for("department")["close_rate"] == 20
+
+
+def test_api_returns_indicators_score_and_grade_per_object(history, api_for):
+    r = api_for("demo-leader").get(
+        "/api/v1/evaluation/departments", {"from": "2026-03-01", "to": "2026-03-31"}
+    )
+    assert r.status_code == 200, r.content
+    body = r.json()
+    rows = {row["code"]: row for row in body["results"]}
+    # "now" is the real clock here: every step of the history is long done or long overdue
+    lz = rows["LZ-CGJ"]
+    assert set(lz) >= {"code", "name", "indicators", "by_kind", "score", "grade", "rank"}
+    assert set(lz["indicators"]) == {i.key for i in formulas.INDICATORS}
+    assert lz["indicators"]["handle_ontime_rate"] == 80.0 and lz["grade"] == "C"
+    r = api_for("demo-leader").get(
+        "/api/v1/evaluation/areas", {"from": "2026-03-01", "to": "2026-03-31", "level": "county"}
+    )
+    assert {row["code"]: row for row in r.json()["results"]}["140403"]["indicators"]["reports"] == 10
+    r = api_for("demo-leader").get("/api/v1/evaluation/people", {"from": "2026-03-01", "to": "2026-03-31"})
+    people = {row["code"]: row for row in r.json()["results"]}
+    assert (
+        people["demo-dispatcher"]["indicators"]["dispatched"] == 7
+        and people["demo-dispatcher"]["grade"] == "B"
+    )
+
+
+def test_api_visibility_and_errors(history, api_for, client):
+    handler = api_for("demo-handler")
+    r = handler.get("/api/v1/evaluation/departments", {"from": "2026-03-01", "to": "2026-03-31"})
+    assert next(row["code"] for row in r.json()["results"]).startswith("LZ")
+    assert "CGJ-SZ" not in {row["code"] for row in r.json()["results"]}
+    r = handler.get("/api/v1/evaluation/areas", {"from": "2026-03-01", "to": "2026-03-31"})
+    assert {row["code"]: row for row in r.json()["results"]}["140403"]["indicators"]["reports"] == 6
+    assert handler.get("/api/v1/evaluation/planets").status_code == 404
+    r = handler.get("/api/v1/evaluation/areas", {"from": "2026-13-01"})
+    assert r.status_code == 400 and "from" in str(r.json())
+    assert (
+        handler.get("/api/v1/evaluation/areas", {"from": "2026-03-02", "to": "2026-03-01"}).status_code == 400
+    )
+    assert handler.get("/api/v1/evaluation/areas", {"level": "planet"}).status_code == 400
+    assert client.get("/api/v1/evaluation/areas").status_code in (401, 403)
+
+
+def test_monthly_report_page_and_workbook(history, client, loop_world):
+    client.force_login(loop_world["demo-leader"])
+    r = client.get("/evaluation/report/", {"month": "2026-03"})
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert 'data-testid="report-departments"' in html and 'data-code="LZ-CGJ"' in html
+    r = client.get("/evaluation/report.xlsx", {"month": "2026-03"})
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    wb = load_workbook(io.BytesIO(r.content))
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[3]]
+    rows = {row[1]: row for row in ws.iter_rows(min_row=4, values_only=True)}
+    assert rows["CGJ-SZ"][0] == 1 and rows["CGJ-SZ"][4] == "A"
+    assert (
+        rows["LZ-CGJ"][
+            header.index(
+                next(
+                    h for h in header if h and h.startswith(str(formulas.INDICATOR_BY_KEY["to_handle"].name))
+                )
+            )
+        ]
+        == 5
+    )
+    assert len(wb.worksheets) == 2
+    client.force_login(loop_world["demo-handler"])
+    assert client.get("/evaluation/report/", {"month": "bad"}).status_code == 200  # falls back to this month
+
+
+def test_report_needs_a_role(client, db):
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(username="nobody", password="x")
+    client.force_login(user)
+    assert client.get("/evaluation/report/").status_code == 404
+
+
+def test_the_snapshot_command_computes_only_what_is_missing(history):
+    out = io.StringIO()
+    call_command("evaluation_snapshot", "--days", "2", stdout=out)
+    first = MetricSnapshot.objects.count()
+    assert first > 0
+    call_command("evaluation_snapshot", "--days", "2", stdout=out)
+    assert MetricSnapshot.objects.count() == first
+    assert MetricSnapshot.objects.filter(object_kind="city").count() == 3

@@ -1,0 +1,112 @@
+"""GET /api/v1/toilets/nearest: ordering, filters, open_at, JSON shape and a constant query count."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cityops.facilities.services import inspection_submit
+from cityops.facilities.tests.conftest import CENTRE, NOW, answers, make_toilet
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/toilets/nearest"
+
+
+@pytest.fixture
+def toilets(fac_world):
+    lat, lon = CENTRE
+    made = {
+        "near": make_toilet(1, lat=lat + 0.001, lon=lon, opening_hours="06:00-22:00"),
+        "mid": make_toilet(
+            2, lat=lat + 0.003, lon=lon, opening_hours="24h", accessible=True, third_washroom=True
+        ),
+        "far": make_toilet(3, lat=lat, lon=lon + 0.01, opening_hours="08:00-18:00", free=False),
+        "station": make_toilet(
+            4, lat=lat - 0.005, lon=lon, kind="station", accessible=True, services={"water": True}
+        ),
+    }
+    inspection_submit(
+        facility=made["near"].code,
+        answers=answers(fail=("paper",)),
+        actor=fac_world["demo-inspector"],
+        now=NOW,
+    )
+    return made
+
+
+def get(client, **params):
+    response = client.get(URL, {"lat": CENTRE[0], "lon": CENTRE[1], **params})
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_nearest_first_with_the_documented_shape(client, toilets):
+    rows = get(client, limit=10)
+    assert [r["code"] for r in rows] == [toilets[k].code for k in ("near", "mid", "station", "far")]
+    assert [r["distance_m"] for r in rows] == sorted(r["distance_m"] for r in rows)
+    assert rows[0]["distance_m"] == pytest.approx(111, abs=2)
+    expected = {"code", "name", "is_station", "lat", "lon", "distance_m", "open_now", "opening_hours", "free",
+                "accessible", "third_washroom", "last_inspection"}  # fmt: skip
+    assert expected <= set(rows[0])
+    assert rows[2]["is_station"] is True and rows[0]["is_station"] is False
+    last = rows[0]["last_inspection"]
+    assert last["at"].startswith("2026-03-10T01:00") and last["compliant"] is False
+    assert {i["key"]: i["passed"] for i in last["items"]}["paper"] is False
+    assert len(last["items"]) == 5
+    assert rows[1]["last_inspection"] is None
+    assert get(client, limit=2) == rows[:2]
+
+
+def test_filters(client, toilets):
+    assert {r["code"] for r in get(client, accessible="1")} == {toilets["mid"].code, toilets["station"].code}
+    assert toilets["far"].code not in {r["code"] for r in get(client, free="true")}
+    assert [r["code"] for r in get(client, third_washroom="1")] == [toilets["mid"].code]
+
+
+def test_open_at_returns_only_toilets_open_then(client, toilets):
+    rows = get(client, open_at="2026-03-10T23:30:00+08:00")
+    assert [r["code"] for r in rows] == [toilets["mid"].code]  # only the 24-hour one
+    assert rows[0]["open_now"] is True
+    rows = get(client, open_at="2026-03-10T07:00")  # naive: Beijing time
+    assert toilets["far"].code not in {r["code"] for r in rows}
+    assert toilets["near"].code in {r["code"] for r in rows}
+
+
+def test_bad_parameters_are_400(client, toilets):
+    assert client.get(URL).status_code == 400
+    assert client.get(URL, {"lat": "x", "lon": "1"}).status_code == 400
+    assert client.get(URL, {"lat": 36, "lon": 113, "limit": 0}).status_code == 400
+    assert client.get(URL, {"lat": 36, "lon": 113, "open_at": "soon"}).status_code == 400
+
+
+def test_out_of_service_and_other_kinds_are_not_listed(client, toilets):
+    from cityops.facilities.models import Facility
+
+    Facility.objects.filter(pk=toilets["near"].pk).update(is_active=False)
+    Facility.objects.filter(pk=toilets["mid"].pk).update(kind="park")
+    codes = {r["code"] for r in get(client)}
+    assert codes == {toilets["far"].code, toilets["station"].code}
+
+
+def test_query_count_does_not_grow_with_rows_or_limit(client, fac_world):
+    lat, lon = CENTRE
+    for i in range(1, 41):
+        f = make_toilet(i, lat=lat + (i % 7) * 0.002, lon=lon + (i // 7) * 0.002)
+        if i % 2:
+            inspection_submit(
+                facility=f.code,
+                answers=answers(),
+                actor=fac_world["demo-inspector"],
+                now=NOW + timedelta(hours=i),
+            )
+    counts = []
+    for limit in (1, 5, 20, 40):
+        with CaptureQueriesContext(connection) as ctx:
+            rows = get(client, limit=limit)
+        assert len(rows) == limit
+        counts.append(len(ctx.captured_queries))
+    assert counts == [counts[0]] * 4
+    assert counts[0] <= 3

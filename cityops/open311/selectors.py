@@ -1,0 +1,181 @@
+"""Reads of the Open311 adapter, built only on the public case selectors and the catalogue selectors.
+
+What Open311 may show is exactly what ``cases.selectors.public_case_list`` / ``public_case_get`` /
+``public_events`` allow. The list endpoints need the last public note and the first public report
+photo of many cases at once; they take them as subqueries restricted by the same rule
+(``is_public`` events, public photos of public events), so a list is one query however long it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from cityops.cases.choices import ENDED_STATES, OPEN_STATES, PhotoStage
+from cityops.cases.models import Attachment, Case, CaseEvent
+from cityops.cases.selectors import public_case_get, public_case_list, public_events
+from cityops.catalog import selectors as catalog
+from cityops.catalog.choices import Kind
+
+DEFAULT_WINDOW = timedelta(days=90)
+MAX_PAGE_SIZE = 1000
+
+# GeoReport v2 knows two statuses; the detailed state goes out in ``extensions``.
+STATUS_STATES = {"open": sorted(OPEN_STATES), "closed": sorted(ENDED_STATES)}
+
+
+def status_of(state: str) -> str:
+    return "open" if state in OPEN_STATES else "closed"
+
+
+# ------------------------------------------------------------------------------------------------
+# services: the public matter types of the catalogue
+
+
+def service_list():
+    """Every public, active matter type, in code order."""
+    return catalog.type_list(Kind.MATTER, public_only=True)
+
+
+def service_get(code: str):
+    info = catalog.catalog_type(Kind.MATTER, code)
+    if info is None or not info.is_public or not info.is_active:
+        return None
+    return info
+
+
+def component_majors() -> frozenset[str]:
+    """Major classes that hold components (01-05 in the standard), read from the catalogue itself."""
+    return frozenset(t.major for t in catalog.type_list(Kind.COMPONENT, active_only=False))
+
+
+# ------------------------------------------------------------------------------------------------
+# service requests: public cases
+
+
+def _public_photos() -> Q:
+    return Q(is_public=True) & (Q(event__isnull=True) | Q(event__is_public=True))
+
+
+def _annotated(qs: QuerySet[Case]) -> QuerySet[Case]:
+    notes = (
+        CaseEvent.objects.filter(case=OuterRef("pk"), is_public=True)
+        .exclude(note="")
+        .order_by("-at", "-id")
+        .values("note")[:1]
+    )
+    photo = (
+        Attachment.objects.filter(_public_photos(), case=OuterRef("pk"), stage=PhotoStage.REPORT)
+        .order_by("created_at", "id")
+        .values("id")[:1]
+    )
+    return (
+        qs.select_related("department", "merged_into")
+        .defer("reporter_name", "reporter_phone", "tracking_token")
+        .annotate(o311_notes=Subquery(notes), o311_photo=Subquery(photo))
+    )
+
+
+@dataclass(frozen=True)
+class RequestFilters:
+    ids: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: list[str] = field(default_factory=list)
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    page: int = 1
+    page_size: int = MAX_PAGE_SIZE
+
+
+def request_list(filters: RequestFilters, *, now: datetime) -> list[Case]:
+    """Public cases matching the GeoReport filters, newest first, one page.
+
+    ``ids`` overrides every other filter (as the spec says). Without any date the window is the last
+    90 days; with only ``end`` it is the 90 days before it.
+    """
+    qs = public_case_list()
+    if filters.ids:
+        qs = qs.filter(number__in=filters.ids)
+    else:
+        if filters.codes:
+            qs = qs.filter(type_code__in=filters.codes)
+        start, end = filters.start, filters.end
+        if start is None and end is None and filters.updated_after is None and filters.updated_before is None:
+            start = now - DEFAULT_WINDOW
+        elif start is None and end is not None:
+            start = end - DEFAULT_WINDOW
+        if start is not None:
+            qs = qs.filter(reported_at__gte=start)
+        if end is not None:
+            qs = qs.filter(reported_at__lte=end)
+        if filters.statuses:
+            states = [s for status in filters.statuses for s in STATUS_STATES[status]]
+            qs = qs.filter(state__in=states)
+        if filters.updated_after is not None:
+            qs = qs.filter(updated_at__gte=filters.updated_after)
+        if filters.updated_before is not None:
+            qs = qs.filter(updated_at__lte=filters.updated_before)
+    offset = (filters.page - 1) * filters.page_size
+    return list(_annotated(qs).order_by("-reported_at", "-id")[offset : offset + filters.page_size])
+
+
+def request_get(number: str) -> Case | None:
+    """One public case by its number (never a private one: Open311 has no tracking token)."""
+    case = public_case_get(number)
+    if case is None:
+        return None
+    return _annotated(public_case_list().filter(pk=case.pk)).first()
+
+
+def media_get(number: str, attachment_id: int) -> Attachment | None:
+    """A public photo of a public case: one shown on the case's public timeline."""
+    case = public_case_get(number)
+    if case is None:
+        return None
+    for event in public_events(case):
+        for photo in event.photos.all():
+            if photo.pk == attachment_id and photo.is_public:
+                return photo
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+# request updates: the public timeline events
+
+
+@dataclass(frozen=True)
+class UpdateFilters:
+    ids: list[str] = field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+    page: int = 1
+    page_size: int = MAX_PAGE_SIZE
+
+
+def update_list(filters: UpdateFilters, *, now: datetime) -> list[CaseEvent]:
+    """Public events of public cases, oldest first, one page."""
+    qs = CaseEvent.objects.filter(is_public=True, case__in=public_case_list())
+    if filters.ids:
+        qs = qs.filter(case__number__in=filters.ids)
+    start, end = filters.start, filters.end
+    if start is None and end is None and not filters.ids:
+        start = now - DEFAULT_WINDOW
+    elif start is None and end is not None:
+        start = end - DEFAULT_WINDOW
+    if start is not None:
+        qs = qs.filter(at__gte=start)
+    if end is not None:
+        qs = qs.filter(at__lte=end)
+    photos = Attachment.objects.filter(_public_photos()).order_by("created_at", "id").only("id", "event_id")
+    qs = (
+        qs.select_related("case")
+        .only("id", "action", "to_state", "note", "at", "case__number", "case__state")
+        .prefetch_related(Prefetch("photos", queryset=photos))
+        .order_by("at", "id")
+    )
+    offset = (filters.page - 1) * filters.page_size
+    return list(qs[offset : offset + filters.page_size])
