@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityops.cases import deadlines, workflow
@@ -41,8 +42,6 @@ MAX_PHOTOS = 9
 
 
 def _next_number(now: datetime) -> str:
-    from django.utils import timezone
-
     month = timezone.localtime(now).strftime("%Y-%m")
     counter, _created = CaseCounter.objects.select_for_update().get_or_create(month=month)
     CaseCounter.objects.filter(pk=month).update(last=F("last") + 1)
@@ -112,22 +111,13 @@ def _notify_department(case: Case, event: CaseEvent, subject: str, now: datetime
         "number": case.number,
         "type": case.type_name,
         "address": case.address or f"{case.lat:.5f},{case.lon:.5f}",
-        "due": case.due_at.isoformat() if case.due_at else "-",
+        "due": timezone.localtime(case.due_at).strftime("%Y-%m-%d %H:%M") if case.due_at else "-",
     }
-    notification_queue(
-        key=f"ev{event.pk}:dept:console",
-        channel="console",
-        recipient=dept.code,
-        subject=subject,
-        body=body,
-        case_number=case.number,
-        now=now,
-    )
-    if dept.email:
+    for channel, recipient in (("console", dept.code), ("email", dept.email)):
         notification_queue(
-            key=f"ev{event.pk}:dept:email",
-            channel="email",
-            recipient=dept.email,
+            key=f"ev{event.pk}:dept:{channel}",
+            channel=channel,
+            recipient=recipient,  # an empty e-mail address queues nothing
             subject=subject,
             body=body,
             case_number=case.number,
@@ -138,21 +128,11 @@ def _notify_department(case: Case, event: CaseEvent, subject: str, now: datetime
 def _notify_followers(case: Case, event: CaseEvent, text: str, now: datetime) -> None:
     """Reporters of the case and of the duplicates merged into it get its public updates."""
     for f in case.follows.all():
-        if f.phone:
+        for channel, recipient in (("sms", f.phone), ("email", f.email)):
             notification_queue(
-                key=f"ev{event.pk}:follow{f.pk}:sms",
-                channel="sms",
-                recipient=f.phone,
-                subject=case.number,
-                body=text,
-                case_number=case.number,
-                now=now,
-            )
-        if f.email:
-            notification_queue(
-                key=f"ev{event.pk}:follow{f.pk}:email",
-                channel="email",
-                recipient=f.email,
+                key=f"ev{event.pk}:follow{f.pk}:{channel}",
+                channel=channel,
+                recipient=recipient,
                 subject=case.number,
                 body=text,
                 case_number=case.number,

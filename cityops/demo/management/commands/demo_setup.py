@@ -37,6 +37,8 @@ class Command(BaseCommand):
             "catalog_load",
             "organization_load",
             "cases_load_dispatch_rules",
+            "facilities_load_templates",
+            "evaluation_load_defaults",
         ):
             call_command(command, verbosity=verbosity)
         if options["reference_only"]:
@@ -48,3 +50,4 @@ class Command(BaseCommand):
             made = generate_cases(count=options["cases"], seed=options["seed"], now=timezone.now())
             self.stdout.write(f"demo cases: {made}")
         self.stdout.write(f"demo toilets: {generate_toilets(seed=options['seed'], now=timezone.now())}")
+        call_command("evaluation_snapshot", verbosity=verbosity)
