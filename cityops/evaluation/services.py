@@ -32,8 +32,9 @@ DEFAULTS_FILE = Path(__file__).resolve().parent / "fixtures" / "defaults.yaml"
 # case facts
 
 
-def _timing():
-    calendar = load_calendar()
+def fact_timing(calendar=None):
+    """The time functions fact derivation needs, over one calendar (build once, reuse for many cases)."""
+    calendar = calendar or load_calendar()
 
     def step_due(stage: str, start: datetime):
         limit = catalog.step_limit(stage)
@@ -54,23 +55,34 @@ def _events_of(case_id: int) -> list[formulas.EventSnap]:
     ]
 
 
-def fact_values(case: Case, events: list[formulas.EventSnap]) -> dict:
-    calendar, step_due, work_seconds = _timing()
+def fact_values_with(case: Case, events, timing) -> dict:
+    """``CaseFact`` fields of ``case`` from its events (snaps or unsaved ``CaseEvent`` rows in time order)."""
+    calendar, step_due, work_seconds = timing
 
     def handle_due(start: datetime):
         if case.handle_limit is None:
             return None
         return deadlines.due(start, case.handle_limit, case.handle_unit or "work_hour", calendar)
 
+    snaps = [
+        e
+        if isinstance(e, formulas.EventSnap)
+        else formulas.EventSnap(e.action, e.at, e.from_state, e.to_state, e.actor_id, e.department_id)
+        for e in events
+    ]
     values = formulas.derive_fact(
         formulas.CaseSnap.of(case),
-        events,
+        snaps,
         step_due=step_due,
         handle_due=handle_due,
         work_seconds=work_seconds,
     )
     values["case_updated_at"] = case.updated_at
     return values
+
+
+def fact_values(case: Case, events: list[formulas.EventSnap]) -> dict:
+    return fact_values_with(case, events, fact_timing())
 
 
 def fact_refresh(*, case: Case) -> CaseFact:

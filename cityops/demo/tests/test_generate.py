@@ -1,0 +1,114 @@
+"""The demo generator's two writers (services and bulk) keep the same invariants."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from cityops.cases import deadlines
+from cityops.cases.choices import Action, State
+from cityops.cases.models import Case, CaseCounter, CaseEvent
+from cityops.core.calendar import load_calendar
+from cityops.evaluation.models import CaseFact
+
+NOW = datetime(2026, 3, 10, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+COMMANDS = (
+    "core_calendar_seed",
+    "geography_load",
+    "catalog_load",
+    "organization_load",
+    "cases_load_dispatch_rules",
+)
+
+
+@pytest.fixture
+def world(demo_people, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.CITYOPS_DEMO = True
+    for name in COMMANDS:
+        call_command(name, stdout=io.StringIO(), stderr=io.StringIO())
+    return demo_people
+
+
+def _generate(bulk: bool, count: int = 50, seed: int = 7) -> int:
+    out = io.StringIO()
+    args = ["--cases", str(count), "--days", "60", "--seed", str(seed), "--now", NOW.isoformat()]
+    call_command("demo_generate", *args, *(["--bulk", "--batch", "16"] if bulk else []), stdout=out)
+    return Case.objects.count()
+
+
+def _check_invariants() -> Counter:
+    calendar = load_calendar()
+    cases = list(Case.objects.order_by("pk"))
+    assert cases
+    events: dict[int, list[CaseEvent]] = {c.pk: [] for c in cases}
+    for e in CaseEvent.objects.order_by("case_id", "at", "id"):
+        events[e.case_id].append(e)
+    states = Counter()
+    for case in cases:
+        evs = events[case.pk]
+        assert evs[0].action == Action.REPORT and evs[0].from_state == ""
+        for prev, ev in zip(evs, evs[1:], strict=False):
+            assert ev.from_state == prev.to_state, (case.number, prev.action, ev.action)
+            assert ev.at >= prev.at
+        assert evs[-1].to_state == case.state, case.number
+        actions = {e.action for e in evs}
+        paused = actions & {Action.PARK, Action.CHECK_FAIL, Action.REQUEST_EXTENSION}
+        if case.dispatched_at and not paused and not case.milestones:
+            expected = deadlines.due(case.dispatched_at, case.handle_limit, case.handle_unit, calendar)
+            assert case.handle_due_at == expected, case.number
+        if case.state in (State.CLOSED, State.REJECTED, State.INVALID):
+            assert case.due_at is None
+        assert case.updated_at == evs[-1].at
+        states[case.state] += 1
+    numbers = [c.number for c in cases]
+    assert len(numbers) == len(set(numbers))
+    for month, last in CaseCounter.objects.values_list("month", "last"):
+        in_month = [int(n[8:]) for n in numbers if n.startswith(month)]
+        assert max(in_month) == last
+    assert CaseFact.objects.count() == len(cases)
+    return states
+
+
+@pytest.mark.django_db(transaction=False)
+def test_service_path_keeps_the_invariants(world):
+    assert _generate(bulk=False) >= 45
+    states = _check_invariants()
+    assert states[State.CLOSED] > 0
+
+
+@pytest.mark.django_db(transaction=False)
+def test_bulk_path_keeps_the_invariants_and_matches_the_services_facts(world):
+    made = _generate(bulk=True)
+    assert made >= 45
+    states = _check_invariants()
+    assert states[State.CLOSED] > 0 and len(states) >= 3
+    # The bulk facts are what the evaluation app derives from the stored case and events.
+    from cityops.evaluation.services import fact_values
+
+    for fact in CaseFact.objects.select_related("case")[:20]:
+        evs = list(
+            CaseEvent.objects.filter(case=fact.case)
+            .order_by("at", "id")
+            .values("action", "at", "from_state", "to_state", "actor_id", "department_id")
+        )
+        from cityops.evaluation.formulas import EventSnap
+
+        values = fact_values(fact.case, [EventSnap(**e) for e in evs])
+        for key, value in values.items():
+            assert getattr(fact, key if not key.endswith("_id") else key) == value or (
+                key.endswith(("er", "_id")) and getattr(fact, f"{key}_id", value) == value
+            ), (fact.number, key)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_generation_is_idempotent_and_deterministic(world):
+    _generate(bulk=True, count=30)
+    first = list(Case.objects.order_by("number").values_list("number", "type_code", "state", "reported_at"))
+    _generate(bulk=True, count=30)  # already there: nothing to do
+    assert Case.objects.count() == len(first)
