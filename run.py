@@ -3,6 +3,7 @@
 
     python3 run.py start   install, set up the demo city on SQLite, serve http://127.0.0.1:8000
     python3 run.py test    install the test dependencies and run the whole suite
+    python3 run.py serve   production: collectstatic, migrate, gunicorn (see docs/deployment.md)
 
 Both create ``.venv`` and install the pinned dependencies from ``pyproject.toml`` (again only when it
 changes), and the front-end libraries from ``package-lock.json`` when npm is available.
@@ -75,8 +76,40 @@ def test(args: list[str]) -> None:
     sys.exit(subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode)
 
 
+def serve(args: list[str]) -> None:
+    """Production serving: gunicorn sync workers, one per core (measured fastest, docs/deployment.md).
+
+    Outside DEBUG the settings refuse to start without CITYOPS_SECRET_KEY and CITYOPS_ALLOWED_HOSTS.
+    """
+    ensure_python("serve")
+    env = {**os.environ, "CITYOPS_DEBUG": os.environ.get("CITYOPS_DEBUG", "false")}
+    sh(PY, "manage.py", "check", "--deploy", "--fail-level", "ERROR", env=env)
+    sh(PY, "manage.py", "collectstatic", "--no-input", "-v", "0", env=env)
+    sh(PY, "manage.py", "migrate", "--no-input", "-v", "0", env=env)
+    bind = args[0] if args else os.environ.get("CITYOPS_BIND", "127.0.0.1:8000")
+    workers = os.environ.get("CITYOPS_WORKERS", str(os.cpu_count() or 2))
+    cmd = [
+        str(PY),
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        workers,
+        "--max-requests",
+        "10000",
+        "--max-requests-jitter",
+        "1000",
+        "--access-logfile",
+        "-",
+    ]
+    print("+", " ".join(cmd), flush=True)
+    os.execve(str(PY), cmd, env)
+
+
 if __name__ == "__main__":
-    commands = {"start": start, "test": test}
+    commands = {"start": start, "test": test, "serve": serve}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     commands[sys.argv[1]](sys.argv[2:])

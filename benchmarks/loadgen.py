@@ -103,7 +103,7 @@ async def run(
                     reader, writer = await asyncio.open_connection(host, port)
                 writer.write(raw)
                 status, data, close = await asyncio.wait_for(_read_response(reader), 30)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 result.requests += 1
                 result.errors += 1
                 result.latencies.append(time.perf_counter() - t0)

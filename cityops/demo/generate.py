@@ -22,10 +22,8 @@ from __future__ import annotations
 import hashlib
 import math
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -53,7 +51,14 @@ EVENING_TYPES = {"09001", "09006"}
 
 # Where people are: (name, lat, lon, sigma in degrees, weight, streets). Hotspots recur tightly.
 PLACES = [
-    ("潞州区中心城区", 36.195, 113.117, 0.008, 30, ["英雄中路", "太行东街", "太行西街", "府后西街", "东大街"]),
+    (
+        "潞州区中心城区",
+        36.195,
+        113.117,
+        0.008,
+        30,
+        ["英雄中路", "太行东街", "太行西街", "府后西街", "东大街"],
+    ),
     ("城隍庙步行街", 36.197, 113.112, 0.0015, 8, ["城隍庙街", "西大街"]),
     ("长治东站片区", 36.188, 113.128, 0.005, 7, ["八一路", "紫金东街"]),
     ("紫金街农贸市场", 36.203, 113.125, 0.0012, 9, ["紫金东街", "紫金西街"]),
@@ -70,7 +75,20 @@ HOTSPOT_SHARE = 0.06
 
 WEEKDAY_FACTOR = [1.15, 1.1, 1.05, 1.05, 1.0, 0.7, 0.6]
 HOLIDAY_FACTOR = 0.45
-SEASON_BASE = {1: 0.8, 2: 0.75, 3: 1.0, 4: 1.1, 5: 1.15, 6: 1.15, 7: 1.2, 8: 1.15, 9: 1.1, 10: 1.0, 11: 0.9, 12: 0.8}
+SEASON_BASE = {
+    1: 0.8,
+    2: 0.75,
+    3: 1.0,
+    4: 1.1,
+    5: 1.15,
+    6: 1.15,
+    7: 1.2,
+    8: 1.15,
+    9: 1.1,
+    10: 1.0,
+    11: 0.9,
+    12: 0.8,
+}
 # Arrival weight per local hour: inspectors patrol in working hours, the public reports until late.
 HOURS_INSPECTOR = [0, 0, 0, 0, 0, 0, 0, 1, 6, 9, 9, 8, 3, 2, 7, 9, 9, 7, 3, 1, 0, 0, 0, 0]
 HOURS_PUBLIC = [1, 0, 0, 0, 0, 0, 1, 3, 6, 7, 7, 6, 5, 4, 5, 6, 6, 6, 6, 7, 7, 5, 3, 2]
@@ -141,7 +159,9 @@ def plan_cases(*, count: int, days: int, seed: int, now: datetime, calendar) -> 
     place_w = [p[4] for p in PLACES]
     hot_rng = random.Random(seed + 1)
     hotspots = [
-        (p[1] + hot_rng.gauss(0, p[3] / 2), p[2] + hot_rng.gauss(0, p[3] / 2), p[5][0]) for p in PLACES for _ in (0, 1)
+        (p[1] + hot_rng.gauss(0, p[3] / 2), p[2] + hot_rng.gauss(0, p[3] / 2), p[5][0])
+        for p in PLACES
+        for _ in (0, 1)
     ]
     tz = local_now.tzinfo
     plans = []
@@ -172,7 +192,7 @@ def plan_cases(*, count: int, days: int, seed: int, now: datetime, calendar) -> 
         plans.append(
             Plan(
                 seq=i,
-                reported_at=at.astimezone(dt_timezone.utc),
+                reported_at=at.astimezone(UTC),
                 type_code=code,
                 description=TYPE_INFO[code][2],
                 lat=round(lat, 6),
@@ -338,7 +358,10 @@ class Reference:
                 catalog.conditions_for(Kind.MATTER, type_code, urgency, area_class or None)
             )[0]
             milestones = (
-                [{"ref": c.ref, "stage": c.stage, "limit": str(c.limit), "unit": c.unit} for c in option.conditions]
+                [
+                    {"ref": c.ref, "stage": c.stage, "limit": str(c.limit), "unit": c.unit}
+                    for c in option.conditions
+                ]
                 if option.staged
                 else []
             )
@@ -469,8 +492,10 @@ def _defaults(model) -> dict:
         _DEFAULTS[model] = {
             f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key
         }
-    return {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-            for k, v in _DEFAULTS[model].items()}
+    return {
+        k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
+        for k, v in _DEFAULTS[model].items()
+    }
 
 
 def _number_allocator(months: set[str]):
@@ -523,7 +548,11 @@ def _build_case(plan: Plan, ref: Reference, number: str, now: datetime, step_due
         updated_at=plan.reported_at,
     )
     stage = Stage.VERIFY if public else Stage.FILE
-    case.stage, case.stage_started_at, case.due_at = stage, plan.reported_at, step_due(stage, plan.reported_at)
+    case.stage, case.stage_started_at, case.due_at = (
+        stage,
+        plan.reported_at,
+        step_due(stage, plan.reported_at),
+    )
     events = [
         _Row(
             _defaults(CaseEvent),
@@ -639,7 +668,7 @@ def _row_writer(model, connection):
     for f in fields:
         if isinstance(f, m.DateTimeField):
             convs.append(
-                (lambda v: str(v.astimezone(dt_timezone.utc).replace(tzinfo=None)))
+                (lambda v: str(v.astimezone(UTC).replace(tzinfo=None)))
                 if connection.vendor == "sqlite"
                 else ops.adapt_datetimefield_value
             )

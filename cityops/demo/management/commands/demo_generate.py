@@ -42,7 +42,10 @@ class Command(BaseCommand):
         started = time.monotonic()
         ref = Reference(now)
         plans = plan_cases(
-            count=options["cases"] - have, days=options["days"], seed=options["seed"], now=now,
+            count=options["cases"] - have,
+            days=options["days"],
+            seed=options["seed"],
+            now=now,
             calendar=ref.calendar,
         )
         verbose = options["verbosity"] > 1

@@ -1,0 +1,401 @@
+"""``python -m benchmarks --scale N --db sqlite|postgres --out results.json``
+
+Seeds a database at the given scale (reused when it already holds the cases), starts the real server
+(gunicorn, as in production) and the raw baseline (uvicorn), drives both over loopback with
+``loadgen`` and writes JSON results plus a short text table. Every load run is bounded in time and
+count. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from benchmarks import loadgen
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def db_url(db: str, scale: int) -> str:
+    if db == "sqlite":
+        return f"sqlite:////tmp/bench-{scale}.sqlite3"
+    return f"{PG_BASE}/bench_{scale}"
+
+
+def django_env(url: str, **extra) -> dict:
+    env = {**os.environ, "DATABASE_URL": url, "CITYOPS_DEMO": "true", "CITYOPS_LOG_LEVEL": "WARNING"}
+    env.update(extra)
+    return env
+
+
+def manage(env: dict, *args: str, capture: bool = False) -> str:
+    out = subprocess.run(
+        [PY, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    return out.stdout or ""
+
+
+def seed(db: str, scale: int, days: int) -> dict:
+    url = db_url(db, scale)
+    if db == "postgres":
+        name = f"bench_{scale}"
+        exists = subprocess.run(
+            ["psql", PG_BASE + "/postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{name}'"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if not exists:
+            subprocess.run(["psql", PG_BASE + "/postgres", "-c", f"CREATE DATABASE {name}"], check=True)
+    env = django_env(url)
+    t0 = time.monotonic()
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "demo_setup", "--cases", "0", "-v", "0")
+    t1 = time.monotonic()
+    manage(env, "demo_generate", "--bulk", "--cases", str(scale), "--days", str(days))
+    t2 = time.monotonic()
+    return {"url": url, "setup_seconds": round(t1 - t0, 1), "generate_seconds": round(t2 - t1, 1)}
+
+
+PREP = r"""
+import json, random
+from django.contrib.auth import get_user_model
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from cityops.cases.models import Case
+from cityops.facilities.models import Facility
+U = get_user_model()
+insp = U.objects.get(username="demo-inspector")
+token, _ = Token.objects.get_or_create(user=insp)
+c = Client()
+c.force_login(U.objects.get(username="demo-dispatcher"))
+n = Case.objects.count()
+ids = random.Random(1).sample(range(1, Case.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1), 200)
+numbers = list(Case.objects.filter(pk__in=ids).values_list("number", flat=True))
+points = list(Facility.objects.values_list("lat", "lon")[:50])
+from cityops.open311.models import ApiKey
+ApiKey.objects.update_or_create(key="bench-open311-key", defaults={"name": "benchmarks", "rate_per_minute": 10**9})
+print(json.dumps({"token": token.key, "session": c.cookies["sessionid"].value, "cases": n,
+                  "numbers": numbers, "points": points}))
+"""
+
+COUNT = "from cityops.cases.models import Case; print(Case.objects.count(), Case.objects.values('number').distinct().count())"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+def start_platform(env: dict, port: int, server: str, workers: int) -> subprocess.Popen:
+    if server == "granian":
+        cmd = [
+            PY,
+            "-m",
+            "granian",
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-ws",
+            "--log-level",
+            "warning",
+            "config.wsgi:application",
+        ]
+    else:
+        cmd = [
+            PY,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--backlog",
+            "2048",
+        ]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+
+
+def start_raw(url: str, port: int, workers: int) -> subprocess.Popen:
+    db = url.replace("sqlite:///", "") if url.startswith("sqlite") else url
+    env = {**os.environ, "BENCH_DB": db}
+    cmd = [
+        PY,
+        "-m",
+        "uvicorn",
+        "benchmarks.raw_app:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env)
+
+
+def scenarios(prep: dict) -> dict:
+    token = {"Authorization": f"Token {prep['token']}", "Content-Type": "application/json"}
+    cookie = {"Cookie": f"sessionid={prep['session']}"}
+    rng = random.Random(5)
+    types = ["07001", "06010", "09009", "09001", "06013"]
+    numbers = prep["numbers"]
+    points = prep["points"] or [(36.195, 113.117)]
+
+    def intake_api(i):
+        body = json.dumps(
+            {
+                "type": types[i % len(types)],
+                "description": f"基准测试上报 {i}",
+                "source": "inspector",
+                "lat": 36.19 + rng.random() * 0.02,
+                "lon": 113.10 + rng.random() * 0.03,
+                "address": "英雄中路",
+            }
+        ).encode()
+        return "POST", "/api/v1/cases", token, body
+
+    def intake_open311(i):
+        body = urlencode(
+            {
+                "api_key": "bench-open311-key",
+                "service_code": types[i % len(types)],
+                "description": f"市民反映 {i}",
+                "lat": 36.19 + rng.random() * 0.02,
+                "long": 113.10 + rng.random() * 0.03,
+                "address_string": "太行东街",
+            }
+        ).encode()
+        return (
+            "POST",
+            "/open311/v2/requests.json",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+            body,
+        )
+
+    def queue(i):
+        return "GET", f"/cases/?queue=in_handling&type={types[i % len(types)]}", cookie, b""
+
+    def raw_queue(i):
+        return "GET", f"/queue?type={types[i % len(types)]}", {}, b""
+
+    def case_page(i):
+        return "GET", f"/cases/{numbers[i % len(numbers)]}/", cookie, b""
+
+    def raw_case(i):
+        return "GET", f"/case/{numbers[i % len(numbers)]}", {}, b""
+
+    def o311(i):
+        return (
+            "GET",
+            f"/open311/v2/requests.json?status=open&service_code={types[i % len(types)]}&page_size=50",
+            {},
+            b"",
+        )
+
+    def raw_o311(i):
+        return "GET", f"/open311?service_code={types[i % len(types)]}", {}, b""
+
+    def toilets(i):
+        lat, lon = points[i % len(points)]
+        return "GET", f"/api/v1/toilets/nearest?lat={lat + 0.003:.5f}&lon={lon - 0.002:.5f}", {}, b""
+
+    def raw_toilets(i):
+        lat, lon = points[i % len(points)]
+        return "GET", f"/toilets?lat={lat + 0.003:.5f}&lon={lon - 0.002:.5f}", {}, b""
+
+    return {
+        "intake_api": (intake_api, None),
+        "intake_open311": (intake_open311, None),
+        "queue": (queue, raw_queue),
+        "case_page": (case_page, raw_case),
+        "open311_get": (o311, raw_o311),
+        "toilets": (toilets, raw_toilets),
+    }
+
+
+def drive(port: int, make, concurrency: int, duration: float, max_requests: int, warm: bool = True) -> dict:
+    # a short warm-up (reads only: every intake request is counted by the integrity check), then the run
+    if warm:
+        asyncio.run(
+            loadgen.run(
+                host="127.0.0.1", port=port, make_request=make, concurrency=4, duration=1.0, max_requests=50
+            )
+        )
+    res = asyncio.run(
+        loadgen.run(
+            host="127.0.0.1",
+            port=port,
+            make_request=make,
+            concurrency=concurrency,
+            duration=duration,
+            max_requests=max_requests,
+        )
+    )
+    return res.summary()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
+    p.add_argument("--scale", type=int, default=10_000)
+    p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    p.add_argument("--out", default="")
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--duration", type=float, default=10.0, help="seconds per scenario run")
+    p.add_argument("--max-requests", type=int, default=20_000)
+    p.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.add_argument("--only", default="", help="comma-separated scenarios")
+    p.add_argument("--seed-only", action="store_true")
+    a = p.parse_args()
+
+    log(f"seeding {a.scale} cases on {a.db} ...")
+    seeded = seed(a.db, a.scale, a.days)
+    log(f"  setup {seeded['setup_seconds']}s, generate {seeded['generate_seconds']}s")
+    if a.seed_only:
+        return
+    url = seeded["url"]
+    env = django_env(
+        url,
+        CITYOPS_DEBUG="false",
+        CITYOPS_SECRET_KEY=secrets.token_urlsafe(48),
+        CITYOPS_ALLOWED_HOSTS="127.0.0.1,localhost",
+    )
+    manage(env, "collectstatic", "--no-input", "-v", "0")
+    prep = json.loads(manage(env, "shell", "-c", PREP, capture=True).strip().splitlines()[-1])
+    before = manage(env, "shell", "-c", COUNT, capture=True).strip().splitlines()[-1].split()
+    port, raw_port = free_port(), free_port()
+    server = start_platform(env, port, a.server, a.workers)
+    raw = start_raw(url, raw_port, a.workers)
+    results: dict = {}
+    try:
+        wait_port(port)
+        wait_port(raw_port)
+        only = set(filter(None, a.only.split(",")))
+        for name, (make, raw_make) in scenarios(prep).items():
+            if only and name not in only:
+                continue
+            log(f"scenario {name} ...")
+            r = {
+                "platform": drive(
+                    port, make, a.concurrency, a.duration, a.max_requests, warm=raw_make is not None
+                )
+            }
+            if raw_make is not None:
+                r["raw"] = drive(raw_port, raw_make, a.concurrency, a.duration, a.max_requests)
+                r["ratio"] = round(r["platform"]["throughput"] / max(r["raw"]["throughput"], 0.1), 3)
+            results[name] = r
+    finally:
+        for proc in (server, raw):
+            proc.terminate()
+        for proc in (server, raw):
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    after = manage(env, "shell", "-c", COUNT, capture=True).strip().splitlines()[-1].split()
+    made = sum(
+        r["platform"]["statuses"].get("201", 0) + r["platform"]["statuses"].get("200", 0)
+        for n, r in results.items()
+        if n.startswith("intake")
+    )
+    integrity = {
+        "cases_before": int(before[0]),
+        "cases_after": int(after[0]),
+        "created_ok_responses": made,
+        "lost_or_duplicated": int(after[0]) - int(before[0]) - made,
+        "numbers_unique": after[0] == after[1],
+    }
+    out = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "scale": a.scale,
+        "database": a.db,
+        "server": a.server,
+        "workers": a.workers,
+        "concurrency": a.concurrency,
+        "duration_s": a.duration,
+        "seeding": seeded,
+        "integrity": integrity,
+        "scenarios": results,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    path = Path(a.out or ROOT / "benchmarks" / "results" / f"{a.db}-{a.scale}.json")
+    path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+    table = render_table(out)
+    path.with_suffix(".txt").write_text(table + "\n")
+    log(table)
+
+
+def render_table(out: dict) -> str:
+    lines = [
+        f"{out['database']} {out['scale']} cases, {out['server']} x{out['workers']}, "
+        f"{out['concurrency']} clients, {out['machine']['cpus']} cpus",
+        f"{'scenario':<16}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'err':>6}{'raw req/s':>11}{'raw p95':>9}{'ratio':>7}",
+    ]
+    for name, r in out["scenarios"].items():
+        pl, rw = r["platform"], r.get("raw")
+        lines.append(
+            f"{name:<16}{pl['throughput']:>9}{pl['p50_ms']:>8}{pl['p95_ms']:>8}{pl['p99_ms']:>8}{pl['errors']:>6}"
+            + (f"{rw['throughput']:>11}{rw['p95_ms']:>9}{r['ratio']:>7}" if rw else "")
+        )
+    i = out["integrity"]
+    lines.append(
+        f"intake integrity: {i['created_ok_responses']} created, lost or duplicated {i['lost_or_duplicated']}, "
+        f"numbers unique {i['numbers_unique']}"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

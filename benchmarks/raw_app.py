@@ -1,0 +1,136 @@
+"""The raw baseline: a minimal ASGI app with hand-written SQL answering the platform's read questions.
+
+Same database, same questions, no framework: the ratio platform / raw says how much the platform
+spends on top of the data access, and it holds on a noisy machine because both run in the same run.
+Served by uvicorn (``uvicorn benchmarks.raw_app:app``); ``BENCH_DB`` is a SQLite path or a PostgreSQL URL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+DB = os.environ.get("BENCH_DB", "")
+PG = DB.startswith("postgres")
+_conn = None
+
+QUEUE_SQL = (
+    "SELECT c.number, c.type_name, c.state, c.address, c.reported_at, c.due_at, d.name "
+    "FROM cases_case c LEFT JOIN organization_department d ON d.id = c.department_id "
+    "WHERE c.state IN ({ph}, {ph}) AND c.type_code = {ph} ORDER BY c.reported_at DESC, c.id DESC LIMIT 50"
+)
+COUNT_SQL = "SELECT COUNT(*) FROM cases_case WHERE state IN ({ph}, {ph}) AND type_code = {ph}"
+CASE_SQL = (
+    "SELECT c.id, c.number, c.type_name, c.state, c.description, c.address, c.lat, c.lon, c.reported_at, "
+    "c.due_at, c.handle_due_at, d.name FROM cases_case c LEFT JOIN organization_department d "
+    "ON d.id = c.department_id WHERE c.number = {ph}"
+)
+EVENTS_SQL = (
+    "SELECT e.action, e.from_state, e.to_state, e.note, e.at, e.actor_name, d.name FROM cases_caseevent e "
+    "LEFT JOIN organization_department d ON d.id = e.department_id WHERE e.case_id = {ph} ORDER BY e.at, e.id"
+)
+OPEN311_SQL = (
+    "SELECT c.number, c.type_code, c.type_name, c.state, c.description, c.address, c.lat, c.lon, "
+    "c.reported_at, c.updated_at, d.name FROM cases_case c LEFT JOIN organization_department d "
+    "ON d.id = c.department_id WHERE c.is_public = {t} AND c.state <> 'invalid' AND c.type_code = {ph} "
+    "AND c.state IN ('to_verify','to_file','to_dispatch','dispatched','handling','parked','to_check',"
+    "'to_close') AND c.reported_at >= {ph} ORDER BY c.reported_at DESC, c.id DESC LIMIT 50"
+)
+TOILET_SQL = (
+    "SELECT id, code, name, address, lat, lon, opening_hours FROM facilities_facility "
+    "WHERE is_active = {t} AND kind IN ('toilet', 'station') AND lat BETWEEN {ph} AND {ph} "
+    "AND lon BETWEEN {ph} AND {ph} "
+    "ORDER BY (lat - {ph}) * (lat - {ph}) + (lon - {ph}) * (lon - {ph}) * {ph} LIMIT 10"
+)
+
+
+def _sql(s: str) -> str:
+    return s.format(ph="%s" if PG else "?", t="true" if PG else "1")
+
+
+def conn():
+    global _conn
+    if _conn is None:
+        if PG:
+            import psycopg
+
+            _conn = psycopg.connect(DB, autocommit=True)
+        else:
+            import sqlite3
+
+            _conn = sqlite3.connect(DB, check_same_thread=False)
+            _conn.execute("PRAGMA query_only=ON")
+    return _conn
+
+
+def rows(sql: str, params: tuple) -> list[tuple]:
+    cur = conn().execute(_sql(sql), params)
+    return cur.fetchall()
+
+
+def _ts(v):
+    return v.isoformat() if isinstance(v, datetime) else v
+
+
+def queue(q: dict) -> dict:
+    t = q.get("type", ["07001"])[0]
+    params = ("dispatched", "handling", t)
+    found = rows(QUEUE_SQL, params)
+    total = rows(COUNT_SQL, params)[0][0]
+    return {"count": total, "results": [[_ts(v) for v in r] for r in found]}
+
+
+def case(number: str) -> dict | None:
+    found = rows(CASE_SQL, (number,))
+    if not found:
+        return None
+    c = found[0]
+    events = rows(EVENTS_SQL, (c[0],))
+    return {"case": [_ts(v) for v in c], "events": [[_ts(v) for v in e] for e in events]}
+
+
+def open311(q: dict) -> list:
+    code = q.get("service_code", ["07001"])[0]
+    since = datetime.now(UTC) - timedelta(days=90)
+    since_p = since if PG else str(since.replace(tzinfo=None))
+    return [[_ts(v) for v in r] for r in rows(OPEN311_SQL, (code, since_p))]
+
+
+def toilets(q: dict) -> list:
+    lat, lon = float(q["lat"][0]), float(q["lon"][0])
+    dlat = 5000 / 111_320
+    dlon = 5000 / (111_320 * math.cos(math.radians(lat)))
+    k = math.cos(math.radians(lat)) ** 2
+    found = rows(TOILET_SQL, (lat - dlat, lat + dlat, lon - dlon, lon + dlon, lat, lat, lon, lon, k))
+    return [list(r) for r in found]
+
+
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    path = scope["path"]
+    q = parse_qs(scope.get("query_string", b"").decode())
+    status, body = 200, None
+    if path == "/queue":
+        body = queue(q)
+    elif path.startswith("/case/"):
+        body = case(path[6:])
+        status = 200 if body else 404
+    elif path == "/open311":
+        body = open311(q)
+    elif path == "/toilets":
+        body = toilets(q)
+    else:
+        status = 404
+    data = json.dumps(body, ensure_ascii=False, default=str).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
