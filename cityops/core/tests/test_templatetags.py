@@ -1,0 +1,20 @@
+from django import forms
+
+from cityops.core.templatetags.cityops import select, unit_label
+
+
+class F(forms.Form):
+    kind = forms.ChoiceField(choices=[("", "All"), ("a<b", "A & B"), ("c", "C")], required=False)
+
+
+def test_select_marks_the_current_value_and_escapes():
+    html = select(F({"kind": "a<b"})["kind"], **{"data-testid": "k"})
+    assert html.startswith('<select name="kind" id="id_kind" data-testid="k">')
+    assert '<option value="a&lt;b" selected>A &amp; B</option>' in html
+    assert '<option value="c">C</option>' in html
+    assert html.count(" selected") == 1
+
+
+def test_unit_label_translates_known_units_and_passes_others():
+    assert unit_label("work_hour") != "work_hour"
+    assert unit_label("fortnight") == "fortnight"
