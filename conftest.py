@@ -33,11 +33,15 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _fresh_reference_caches():
     """Per-process caches of reference data must not leak between tests (ids repeat on a fresh DB)."""
+    from cityops.catalog import cache as catalog_cache
+    from cityops.core.calendar import calendar_changed_locally
     from cityops.geography.selectors import clear_caches
 
-    clear_caches()
+    for clear in (clear_caches, catalog_cache.clear, calendar_changed_locally):
+        clear()
     yield
-    clear_caches()
+    for clear in (clear_caches, catalog_cache.clear, calendar_changed_locally):
+        clear()
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,16 @@ def _bool(name: str, raw: str) -> bool:
     raise EnvError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
+def _float(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise EnvError(f"{name} must be a number, got {raw!r}") from exc
+    if not value >= 0:
+        raise EnvError(f"{name} must be zero or more, got {raw!r}")
+    return value
+
+
 def _list(raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
@@ -47,6 +57,7 @@ class Env:
     time_zone: str
     demo: bool
     log_level: str
+    reference_recheck_seconds: float
 
     @property
     def secret_is_insecure(self) -> bool:
@@ -78,6 +89,9 @@ def load_env(environ: dict[str, str] | None = None) -> Env:
         time_zone=e.get("CITYOPS_TIME_ZONE", "Asia/Shanghai"),
         demo=_bool("CITYOPS_DEMO", e.get("CITYOPS_DEMO", "false")),
         log_level=e.get("CITYOPS_LOG_LEVEL", "INFO"),
+        reference_recheck_seconds=_float(
+            "CITYOPS_REFERENCE_RECHECK_SECONDS", e.get("CITYOPS_REFERENCE_RECHECK_SECONDS", "2")
+        ),
     )
 
 

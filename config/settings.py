@@ -18,6 +18,7 @@ SECRET_KEY = ENV.secret_key
 ALLOWED_HOSTS = ENV.allowed_hosts
 CSRF_TRUSTED_ORIGINS = ENV.csrf_trusted_origins
 CITYOPS_DEMO = ENV.demo
+CITYOPS_REFERENCE_RECHECK_SECONDS = ENV.reference_recheck_seconds
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -29,6 +29,7 @@ from cityops.catalog.models import (
     StandardDefault,
     StepLimit,
 )
+from cityops.core import refcache
 
 VERSION_PK = 1
 
@@ -102,11 +103,15 @@ _snapshot: Snapshot | None = None
 _deferred: ContextVar[list[bool] | None] = ContextVar("catalog_version_deferred", default=None)
 
 
+_checked_at: float | None = None
+
+
 def clear() -> None:
     """Forget this process's copy; the next read rebuilds it."""
-    global _snapshot
+    global _snapshot, _checked_at
     with _lock:
         _snapshot = None
+        _checked_at = None
 
 
 def stored_version() -> int:
@@ -165,14 +170,18 @@ def mark_changed() -> None:
 
 def snapshot() -> Snapshot:
     """The current reference data, rebuilt when the stored version moved since this copy was made."""
-    global _snapshot
-    version = stored_version()
+    global _snapshot, _checked_at
     current = _snapshot
+    if current is not None and not refcache.recheck_due(_checked_at):
+        return current
+    version = stored_version()
+    checked = refcache.now()
     if current is not None and current.version == version:
+        _checked_at = checked
         return current
     built = _build(version)
     with _lock:
-        _snapshot = built
+        _snapshot, _checked_at = built, checked
     return built
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from cityops.core import refcache
 from cityops.core.worktime import DEFAULT_PERIODS, DEFAULT_TIME_ZONE, Schedule, WorkCalendar
 
 # The State Council publishes next year's holidays around November; warn from October on.
@@ -79,6 +80,7 @@ def package_calendar(
 class _Cache:
     token: str | None = None
     calendar: WorkCalendar | None = None
+    checked_at: float | None = None
 
 
 _cache = _Cache()
@@ -116,13 +118,22 @@ def build_calendar() -> WorkCalendar:
 
 def load_calendar() -> WorkCalendar:
     """The current calendar: one cheap query to check the revision, a rebuild only after edits."""
-    token = _current_token()
     cached = _cache.calendar
+    if cached is not None and not refcache.recheck_due(_cache.checked_at):
+        return cached
+    token = _current_token()
+    checked = refcache.now()
     if cached is not None and _cache.token == token:
+        _cache.checked_at = checked
         return cached
     calendar = build_calendar()
-    _cache.token, _cache.calendar = token, calendar
+    _cache.token, _cache.calendar, _cache.checked_at = token, calendar, checked
     return calendar
+
+
+def calendar_changed_locally() -> None:
+    """Forget this process's copy of the calendar; the next read checks the database."""
+    _cache.token, _cache.calendar, _cache.checked_at = None, None, None
 
 
 def calendar_changed() -> None:
@@ -135,7 +146,7 @@ def calendar_changed() -> None:
     token = uuid.uuid4().hex
     if not CalendarRevision.objects.filter(pk=1).update(token=token, changed_at=timezone.now()):
         CalendarRevision.objects.get_or_create(pk=1, defaults={"token": token})
-    _cache.token, _cache.calendar = None, None
+    _cache.token, _cache.calendar, _cache.checked_at = None, None, None
 
 
 def _on_calendar_change(sender, **kwargs) -> None:

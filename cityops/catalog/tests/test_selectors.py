@@ -153,7 +153,8 @@ def test_type_search(loaded):
     assert type_search("  ") == []
 
 
-def test_cache_is_one_query_and_follows_changes(loaded):
+def test_cache_is_one_query_and_follows_changes(loaded, settings):
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 0  # check on every use
     conditions_for("matter", "07001")
     with CaptureQueriesContext(connection) as ctx:
         for _ in range(20):
@@ -167,7 +168,8 @@ def test_cache_is_one_query_and_follows_changes(loaded):
     assert step_limit("accept") is None
 
 
-def test_a_stale_copy_in_another_process_is_rebuilt(loaded):
+def test_a_stale_copy_in_another_process_is_rebuilt(loaded, settings):
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 0
     from cityops.catalog import cache
 
     conditions_for("matter", "07001")

@@ -217,7 +217,8 @@ def test_import_of_a_missing_file_is_a_clear_error(tmp_path):
 # The cached loader
 
 
-def test_the_loader_caches_and_checks_with_one_query(seeded, django_assert_num_queries):
+def test_the_loader_caches_and_checks_with_one_query(seeded, django_assert_num_queries, settings):
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 0  # check on every use
     first = cal_mod.load_calendar()
     with django_assert_num_queries(1):
         assert cal_mod.load_calendar() is first
@@ -237,7 +238,8 @@ def test_edits_through_the_orm_invalidate_the_cache(seeded):
     assert not cal_mod.load_calendar().covers(date(2026, 1, 1))
 
 
-def test_an_edit_in_another_process_is_seen_through_the_revision_token(seeded):
+def test_an_edit_in_another_process_is_seen_through_the_revision_token(seeded, settings):
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 0
     before = cal_mod.load_calendar()
     # Another process changes the data and the token; nothing is signalled here.
     CalendarDay.objects.filter(date=date(2026, 10, 8)).delete()
@@ -383,3 +385,20 @@ def test_the_admin_adds_a_summer_schedule_and_refuses_overlaps(admin_client_en):
     good = admin_client_en.post(url, _schedule_form([("08:00", "12:00"), ("15:00", "18:30")]))
     assert good.status_code == 302
     assert cal_mod.load_calendar().periods_for(date(2026, 7, 1))[-1] == (time(15), time(18, 30))
+
+
+def test_between_rechecks_the_cached_calendar_costs_no_query(
+    seeded, settings, monkeypatch, django_assert_num_queries
+):
+    """Another process's edit shows once the recheck interval has passed, not before."""
+    from cityops.core import refcache
+
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 60
+    clock = {"t": 1000.0}
+    monkeypatch.setattr(refcache.time, "monotonic", lambda: clock["t"])
+    before = cal_mod.load_calendar()
+    CalendarRevision.objects.filter(pk=1).update(token="from-another-process")
+    with django_assert_num_queries(0):
+        assert cal_mod.load_calendar() is before
+    clock["t"] += 61
+    assert cal_mod.load_calendar() is not before

@@ -68,3 +68,11 @@ def test_the_app_refuses_to_start_insecurely():
     )
     assert result.returncode != 0
     assert "Refusing to start outside DEBUG" in result.stderr
+
+
+def test_reference_recheck_interval_is_a_non_negative_number():
+    assert load_env({}).reference_recheck_seconds == 2.0
+    assert load_env({"CITYOPS_REFERENCE_RECHECK_SECONDS": "0"}).reference_recheck_seconds == 0.0
+    for bad in ("soon", "-1", "nan"):
+        with pytest.raises(EnvError, match="CITYOPS_REFERENCE_RECHECK_SECONDS"):
+            load_env({"CITYOPS_REFERENCE_RECHECK_SECONDS": bad})
