@@ -7,11 +7,10 @@ and queue notifications in the outbox inside the same transaction.
 
 from __future__ import annotations
 
-import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -26,6 +25,7 @@ from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
 from cityops.core.errors import DomainError
 from cityops.core.images import clean_image
+from cityops.geography.distance import bbox, haversine_m
 from cityops.geography.selectors import locate
 from cityops.notifications.services import notification_queue
 from cityops.organization.choices import Role
@@ -252,16 +252,6 @@ def dispatch_proposal(case: Case) -> Department | None:
     return min(rules, key=rank).department if rules else None
 
 
-def _distance_m(lat1, lon1, lat2, lon2) -> float:
-    p = math.pi / 180
-    a = (
-        0.5
-        - math.cos((lat2 - lat1) * p) / 2
-        + math.cos(lat1 * p) * math.cos(lat2 * p) * (1 - math.cos((lon2 - lon1) * p)) / 2
-    )
-    return 12742000 * math.asin(math.sqrt(a))
-
-
 def duplicate_candidates(
     *,
     kind: str,
@@ -273,23 +263,20 @@ def duplicate_candidates(
     limit: int = 10,
 ) -> list[tuple[Case, float]]:
     """Open cases of the same type within the configured radius and time window, nearest first."""
-    from datetime import timedelta
-
     cfg = LoopSettings.current()
     radius = cfg.duplicate_radius_m
-    dlat = radius / 111_320
-    dlon = radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    min_lat, max_lat, min_lon, max_lon = bbox(lat, lon, radius)
     qs = Case.objects.filter(
         kind=kind,
         type_code=type_code,
         state__in=OPEN_STATES,
         reported_at__gte=now - timedelta(days=cfg.duplicate_window_days),
-        lat__range=(lat - dlat, lat + dlat),
-        lon__range=(lon - dlon, lon + dlon),
+        lat__range=(min_lat, max_lat),
+        lon__range=(min_lon, max_lon),
     )
     if exclude:
         qs = qs.exclude(pk=exclude)
-    found = [(c, _distance_m(lat, lon, c.lat, c.lon)) for c in qs[:200]]
+    found = [(c, haversine_m(lat, lon, c.lat, c.lon)) for c in qs[:200]]
     found = [(c, d) for c, d in found if d <= radius]
     found.sort(key=lambda x: (x[1], -x[0].reported_at.timestamp()))
     return found[:limit]
@@ -785,8 +772,6 @@ def case_rate(*, number: str, rating: str, comment: str = "", now: datetime) -> 
 
 def reopen_window_open(case: Case, now: datetime) -> bool:
     """Whether the reporter may still ask to reopen: closed, not asked yet, within the configured days."""
-    from datetime import timedelta
-
     if case.state != State.CLOSED or case.closed_at is None:
         return False
     if case.reopen_requested_at is not None and case.reopen_requested_at >= case.closed_at:

@@ -18,7 +18,6 @@ Times are local (Asia/Shanghai unless another zone is passed).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -141,33 +140,6 @@ def is_24h(spec: str) -> bool:
         return parse_hours(spec).always
     except OpeningHoursError:
         return False
-
-
-# ------------------------------------------------------------------------------------------------
-# distances
-
-EARTH_RADIUS_M = 6_371_008.8
-M_PER_DEG_LAT = 111_320.0
-
-
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
-def bbox(lat: float, lon: float, radius_m: float) -> tuple[float, float, float, float]:
-    """(min lat, max lat, min lon, max lon) of a box that holds the circle of ``radius_m``."""
-    dlat = radius_m / M_PER_DEG_LAT
-    dlon = radius_m / (M_PER_DEG_LAT * max(math.cos(math.radians(lat)), 0.01))
-    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
-
-
-def lon_scale(lat: float) -> float:
-    """cos(lat): the factor that makes a degree of longitude comparable to one of latitude."""
-    return max(math.cos(math.radians(lat)), 0.01)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from cityops.facilities.models import (
     InspectionResult,
     InspectionTemplate,
 )
+from cityops.geography import distance
 from cityops.organization.selectors import roles_of
 
 
@@ -127,8 +128,8 @@ def nearest_toilets(
         qs = qs.filter(third_washroom=True)
     if free:
         qs = qs.filter(free=True)
-    min_lat, max_lat, min_lon, max_lon = rules.bbox(lat, lon, radius_m)
-    k = rules.lon_scale(lat)
+    min_lat, max_lat, min_lon, max_lon = distance.bbox(lat, lon, radius_m)
+    k = distance.lon_scale(lat)
     qs = (
         qs.filter(lat__range=(min_lat, max_lat), lon__range=(min_lon, max_lon))
         .annotate(_d2=(F("lat") - lat) * (F("lat") - lat) + (F("lon") - lon) * (F("lon") - lon) * (k * k))
@@ -141,7 +142,7 @@ def nearest_toilets(
     while True:
         rows = list(qs[offset : offset + batch])
         for f in rows:
-            d = rules.haversine_m(lat, lon, f.lat, f.lon)
+            d = distance.haversine_m(lat, lon, f.lat, f.lon)
             if d > radius_m:
                 continue
             open_now = rules.is_open(f.opening_hours, at)

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from cityops.facilities import rules
+from cityops.geography import distance
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -69,13 +70,13 @@ def test_bad_specs_raise_and_count_as_closed(spec):
 
 def test_haversine_and_bbox():
     # One degree of latitude is about 111.2 km.
-    assert rules.haversine_m(36.0, 113.0, 37.0, 113.0) == pytest.approx(111_195, rel=1e-3)
-    assert rules.haversine_m(36.195, 113.117, 36.195, 113.117) == 0
-    d = rules.haversine_m(36.195, 113.117, 36.195, 113.127)  # 0.01 degree east at 36 N
+    assert distance.haversine_m(36.0, 113.0, 37.0, 113.0) == pytest.approx(111_195, rel=1e-3)
+    assert distance.haversine_m(36.195, 113.117, 36.195, 113.117) == 0
+    d = distance.haversine_m(36.195, 113.117, 36.195, 113.127)  # 0.01 degree east at 36 N
     assert d == pytest.approx(899, abs=3)
-    lo_lat, hi_lat, lo_lon, hi_lon = rules.bbox(36.195, 113.117, 1000)
-    assert rules.haversine_m(36.195, 113.117, hi_lat, 113.117) == pytest.approx(1000, rel=0.01)
-    assert rules.haversine_m(36.195, 113.117, 36.195, hi_lon) == pytest.approx(1000, rel=0.01)
+    lo_lat, hi_lat, lo_lon, hi_lon = distance.bbox(36.195, 113.117, 1000)
+    assert distance.haversine_m(36.195, 113.117, hi_lat, 113.117) == pytest.approx(1000, rel=0.01)
+    assert distance.haversine_m(36.195, 113.117, 36.195, hi_lon) == pytest.approx(1000, rel=0.01)
     assert lo_lat < 36.195 < hi_lat and lo_lon < 113.117 < hi_lon
 
 
