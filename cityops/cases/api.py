@@ -159,8 +159,90 @@ class DepartmentRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+_DATETIME = serializers.DateTimeField()  # unbound: only its formatting (ISO 8601, local time) is used
+
+
+def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
+    """The staff representation of a case, built directly from its attributes, in field order.
+
+    The serializers below describe it for the OpenAPI schema; walking their fields costs several ms
+    per case on the intake and list paths. A test holds this function equal to the serializers'
+    field-by-field output for cases in every state.
+    """
+
+    def dt(value):
+        return _DATETIME.to_representation(value) if value else None
+
+    allowed = [a.value for a in services.allowed_actions_for(context["request"].user, case)]
+    dept = case.department
+    data = {
+        "number": case.number,
+        "source": case.source,
+        "kind": case.kind,
+        "type": case.type_code,
+        "type_name": case.type_name,
+        "condition_ref": case.condition_ref,
+        "urgency": case.urgency,
+        "description": case.description,
+        "lat": case.lat,
+        "lon": case.lon,
+        "address": case.address,
+        "county_code": case.county_code,
+        "township_code": case.township_code,
+        "community_code": case.community_code,
+        "grid_code": case.grid_code,
+        "state": case.state,
+        "state_label": case.get_state_display(),
+        "department": {"code": dept.code, "name": dept.name} if dept is not None else None,
+        "merged_into": case.merged_into.number if case.merged_into_id else None,
+        "stage": case.stage,
+        "stage_started_at": dt(case.stage_started_at),
+        "due_at": dt(case.due_at),
+        "handle_due_at": dt(case.handle_due_at),
+        "paused": case.paused_at is not None,
+        "extension_pending": case.extension_pending,
+        "extension_until": dt(case.extension_until),
+        "rework_count": case.rework_count,
+        "return_count": case.return_count,
+        "urge_count": case.urge_count,
+        "followers": case.followers,
+        "reported_at": dt(case.reported_at),
+        "filed_at": dt(case.filed_at),
+        "dispatched_at": dt(case.dispatched_at),
+        "handled_at": dt(case.handled_at),
+        "closed_at": dt(case.closed_at),
+        "updated_at": dt(case.updated_at),
+        "allowed_actions": allowed,
+    }
+    if detail:
+        build_url = context["request"].build_absolute_uri
+        data["photos"] = [
+            {
+                "stage": p.stage,
+                "url": build_url(p.file.url),
+                "width": p.width,
+                "height": p.height,
+                "created_at": dt(p.created_at),
+            }
+            for p in case.attachments.all()
+        ]
+        proposed = services.dispatch_proposal(case) if Action.DISPATCH.value in allowed else None
+        data["proposed_department"] = {"code": proposed.code, "name": proposed.name} if proposed else None
+    # The reporter's contact is private: only the command centre sees it.
+    if context.get("whole_city"):
+        data["reporter_name"] = case.reporter_name
+        data["reporter_phone"] = case.reporter_phone
+    return data
+
+
 class CaseSerializer(serializers.ModelSerializer):
-    """A case as staff see it. ``allowed_actions`` are the actions the caller may take now."""
+    """A case as staff see it. ``allowed_actions`` are the actions the caller may take now.
+
+    The output is built by ``case_data``; the fields declare it for the schema (and, walked one by
+    one, are the reference the test compares ``case_data`` with).
+    """
+
+    detail = False
 
     type = serializers.CharField(source="type_code")
     state_label = serializers.CharField(source="get_state_display")
@@ -219,8 +301,11 @@ class CaseSerializer(serializers.ModelSerializer):
         return [a.value for a in services.allowed_actions_for(self.context["request"].user, case)]
 
     def to_representation(self, case):
+        return case_data(case, self.context, detail=self.detail)
+
+    def field_by_field(self, case) -> dict:
+        """DRF's generic output of the declared fields (the reference for ``case_data``)."""
         data = super().to_representation(case)
-        # The reporter's contact is private: only the command centre sees it.
         if self.context.get("whole_city"):
             data["reporter_name"] = case.reporter_name
             data["reporter_phone"] = case.reporter_phone
@@ -239,6 +324,8 @@ class PhotoSerializer(serializers.Serializer):
 
 
 class CaseDetailSerializer(CaseSerializer):
+    detail = True
+
     photos = PhotoSerializer(source="attachments.all", many=True)
     proposed_department = serializers.SerializerMethodField()
 
@@ -390,7 +477,8 @@ class CaseListView(APIView):
             actor=request.user,
             now=timezone.now(),
         )
-        case = selectors.case_get_for(request.user, case.number) or case
+        # The new case is answered as built: re-reading it would cost a query, and a reporter without a
+        # whole-city role (a handler) could not read it back through the queue rule anyway.
         return Response(
             CaseDetailSerializer(case, context=_context(request)).data,
             status=status.HTTP_201_CREATED,

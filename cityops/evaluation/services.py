@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cityops.cases import deadlines
+from cityops.cases.choices import Action
 from cityops.cases.models import Case, CaseEvent
 from cityops.catalog import selectors as catalog
 from cityops.core import worktime
@@ -96,6 +97,18 @@ def fact_refresh(*, case: Case) -> CaseFact:
 def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False, **kwargs) -> None:
     """post_save of ``CaseEvent``: the case was saved just before its event, in the same transaction."""
     if raw or not created:
+        return
+    if instance.action == Action.REPORT:
+        # The first event of a new case: its facts follow from this one event, no re-read needed.
+        snap = formulas.EventSnap(
+            instance.action,
+            instance.at,
+            instance.from_state,
+            instance.to_state,
+            instance.actor_id,
+            instance.department_id,
+        )
+        CaseFact.objects.create(case_id=instance.case_id, **fact_values(instance.case, [snap]))
         return
     fact_refresh(case=instance.case)
 
