@@ -84,7 +84,12 @@ TEMPLATES = [
 DATABASES = {"default": dj_database_url.parse(ENV.database_url, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Django's backend plus a file lock that queues write transactions (cityops/core/sqlite/base.py).
+    DATABASES["default"]["ENGINE"] = "cityops.core.sqlite"
+    # Connections stay open across requests: opening one runs the pragmas below every time.
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
+    # Tests run on an in-memory database (said explicitly: test runners key on the stock ENGINE name).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock up front so
         # concurrent writers queue on the busy timeout instead of failing with "database is locked".

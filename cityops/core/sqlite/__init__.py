@@ -1,0 +1,1 @@
+"""SQLite backend whose write transactions queue on a file lock (see ``base``)."""
