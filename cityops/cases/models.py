@@ -115,6 +115,8 @@ class Case(models.Model):
         ordering = ["-reported_at", "-id"]
         indexes = [
             models.Index(fields=["state", "-reported_at"], name="case_state_reported"),
+            # work queues filtered by type (most queue pages are)
+            models.Index(fields=["type_code", "state", "-reported_at"], name="case_type_state"),
             models.Index(fields=["department", "state", "-reported_at"], name="case_dept_state"),
             models.Index(fields=["state", "due_at"], name="case_state_due"),
             models.Index(fields=["county_code", "-reported_at"], name="case_county"),

@@ -41,6 +41,12 @@ MAX_PHOTOS = 9
 # helpers
 
 
+def _one(qs):
+    """The one row of a lookup by a unique key, or None: unlike ``first()`` no ORDER BY to build."""
+    found = list(qs.order_by()[:1])
+    return found[0] if found else None
+
+
 def _next_number(now: datetime) -> str:
     """The month's next number in one statement (an upsert with RETURNING, SQLite >= 3.35 and
     PostgreSQL): the row lock it takes lasts until the intake transaction commits, so two reports can
@@ -382,7 +388,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
     """Execute one action of the transition table on the case ``number``, as ``actor``, at ``now``."""
     photos = list(photos)
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(number=number).first()
+        case = _one(Case.objects.select_for_update().filter(number=number))
         if case is None:
             raise DomainError(_("No case %(number)s.") % {"number": number}, code="not_found")
         if case.department_id:
@@ -528,7 +534,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
             case.stage, case.stage_started_at, case.due_at = "", None, None
             public_text = _("Your report %(number)s was not filed: %(reason)s")
         elif action is Action.MERGE:
-            original = Case.objects.select_for_update().filter(number=(data.original or "").strip()).first()
+            original = _one(Case.objects.select_for_update().filter(number=(data.original or "").strip()))
             if original is None or original.pk == case.pk:
                 raise DomainError(_("Choose an existing original case to merge into."), code="original")
             if original.state not in OPEN_STATES:
@@ -607,7 +613,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
 def case_follow(*, number: str, phone: str = "", email: str = "", now: datetime) -> Case:
     """A citizen says "me too": counted on the case and sent its updates."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().filter(number=number, state__in=OPEN_STATES).first()
+        case = _one(Case.objects.select_for_update().filter(number=number, state__in=OPEN_STATES))
         if case is None:
             raise DomainError(_("That case is not open any more."), code="not_open")
         Case.objects.filter(pk=case.pk).update(followers=F("followers") + 1, updated_at=now)
@@ -685,7 +691,7 @@ REPLY_ROLES = frozenset({Role.OPERATOR, Role.DUTY_CHIEF, Role.DISPATCHER, Role.L
 
 
 def _locked_case(number: str) -> Case:
-    case = Case.objects.select_for_update().filter(number=number).first()
+    case = _one(Case.objects.select_for_update().filter(number=number))
     if case is None:
         raise DomainError(_("No case %(number)s.") % {"number": number}, code="not_found")
     if case.department_id:

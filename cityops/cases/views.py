@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityops.cases import deadlines, export, selectors, services, workflow
-from cityops.cases.choices import DEPARTMENT_STATES, OPEN_STATES, Action, PhotoStage, Source, Stage
+from cityops.cases.choices import DEPARTMENT_STATES, OPEN_STATES, Action, PhotoStage, Source, Stage, State
 from cityops.cases.forms import DEFAULT_PAGE_SIZE, QUEUE_LABELS, ActionForm, CaseFilterForm, ReportForm
 from cityops.cases.models import Attachment
 from cityops.catalog import selectors as catalog
@@ -26,7 +27,7 @@ from cityops.core.calendar import load_calendar
 from cityops.core.errors import DomainError
 from cityops.core.worktime import WORKING_UNITS, Unit
 from cityops.geography.choices import AreaLevel
-from cityops.geography.selectors import area_list
+from cityops.geography.selectors import area_choices, area_list
 from cityops.organization.choices import Role
 from cityops.organization.selectors import (
     department_list_for,
@@ -55,16 +56,20 @@ def _staff_only(request: HttpRequest) -> None:
 
 
 def _filter_form(request: HttpRequest) -> tuple[CaseFilterForm, dict[str, str]]:
-    areas = list(area_list(level=AreaLevel.COUNTY)) + list(area_list(level=AreaLevel.TOWNSHIP))
+    areas = area_choices(AreaLevel.COUNTY, AreaLevel.TOWNSHIP)
     form = CaseFilterForm(
         request.GET,
         types=catalog.type_list(),
         areas=areas,
-        departments=department_list_for(request.user).order_by("path"),
+        departments=department_list_for(request.user).order_by("path").values_list("code", "name"),
         queue_labels=QUEUE_LABELS,
     )
     form.is_valid()
-    return form, {a.code: a.name for a in areas}
+    return form, dict(areas)
+
+
+def _local_minute(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 @login_required
@@ -82,9 +87,17 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     rows = list(qs[start : start + size + 1])  # one extra row says whether there is a next page
     has_next = len(rows) > size
     rows = rows[:size]
+    # Row values prepared here rather than by per-row template filters and {% url %} (half the page's
+    # time at 50 rows): one URL pattern, local times formatted once, state labels looked up.
+    detail_url = reverse("cases:detail", args=["-"])
+    state_labels = dict(State.choices)
     for c in rows:
         c.area_name = area_names.get(c.township_code) or area_names.get(c.county_code, c.county_code)
         c.is_overdue = c.state in OPEN_STATES and deadlines.is_overdue(c.due_at, now, c.paused_at is not None)
+        c.url = detail_url.replace("/-/", f"/{quote(c.number)}/")
+        c.state_label = state_labels.get(c.state, c.state)
+        c.reported_text = _local_minute(c.reported_at)
+        c.due_text = _local_minute(c.due_at)
     params = request.GET.copy()
     params.pop("page", None)
     base = params.urlencode()

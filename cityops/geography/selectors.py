@@ -43,6 +43,7 @@ class _Snapshot:
     geoms: np.ndarray
     change_points: list[datetime]
     indexes: dict[int, AreaIndex] = field(default_factory=dict)
+    pickers: dict[tuple, list[tuple[str, str]]] = field(default_factory=dict)
 
     def index_at(self, at: datetime) -> AreaIndex:
         # Between two consecutive change points the set of valid versions is the same.
@@ -182,6 +183,23 @@ def area_list(
     if active_only:
         qs = qs.filter(active=True)
     return qs.order_by("code")
+
+
+def area_choices(*levels: str) -> list[tuple[str, str]]:
+    """Active areas of ``levels`` as (code, name), level by level in code order.
+
+    Every queue page lists them in its filters; they are kept with the cached area index, so an edit of
+    the areas (which changes the index's fingerprint) shows at the next check."""
+    snap = _snapshot()
+    choices = snap.pickers.get(levels)
+    if choices is None:
+        choices = [
+            (code, name)
+            for level in levels
+            for code, name in area_list(level=level).select_related(None).values_list("code", "name")
+        ]
+        snap.pickers[levels] = choices
+    return choices
 
 
 def boundary_history(area: Area) -> QuerySet[AreaBoundary]:

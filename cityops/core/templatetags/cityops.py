@@ -1,5 +1,6 @@
+from html import escape as quote
+
 from django import template
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from cityops.core.models import TimeUnit
@@ -30,14 +31,15 @@ def select(field, **attrs):
         out = []
         for value, label in choices:
             if isinstance(label, list | tuple):
-                out.append(f'<optgroup label="{escape(value)}">{options(label)}</optgroup>')
+                out.append(f'<optgroup label="{quote(str(value))}">{options(label)}</optgroup>')
                 continue
-            mark = " selected" if str(value) == current else ""
-            out.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+            value = str(value)
+            mark = " selected" if value == current else ""
+            out.append(f'<option value="{quote(value)}"{mark}>{quote(str(label))}</option>')
         return "".join(out)
 
-    extra = "".join(f' {escape(k)}="{escape(v)}"' for k, v in attrs.items())
+    extra = "".join(f' {quote(str(k))}="{quote(str(v))}"' for k, v in attrs.items())
     return mark_safe(  # noqa: S308 (every value above is escaped)
-        f'<select name="{escape(field.html_name)}" id="{escape(field.id_for_label)}"{extra}>'
+        f'<select name="{quote(field.html_name)}" id="{quote(field.id_for_label)}"{extra}>'
         f"{options(field.field.choices)}</select>"
     )
