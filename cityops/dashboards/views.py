@@ -1,27 +1,29 @@
 """The operations dashboard for leaders and the duty chief, and the drill-down list behind every number.
 
-Read-only adapters over ``cityops.evaluation.selectors``: past days come from the snapshots, today
-from live aggregate queries over the fact table; nothing is computed per case row.
+Adapters over ``cityops.evaluation``: past days come from the daily snapshots (a past day without a
+usable snapshot is computed and stored once, ``services.snapshots_ensure``), today from live aggregate
+queries over the fact table; nothing is computed per case row.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cityops.cases import selectors as case_selectors
-from cityops.evaluation import formulas, metrics, selectors, targets
+from cityops.evaluation import formulas, metrics, selectors, services, targets
 from cityops.evaluation.api import parse_query
-from cityops.evaluation.models import ObjectKind, Target
+from cityops.evaluation.models import Target
 from cityops.geography.selectors import area_list
 from cityops.organization.choices import Role
 from cityops.organization.selectors import roles_of, sees_whole_city
@@ -47,11 +49,16 @@ def _labels() -> dict[str, str]:
     return names
 
 
+@lru_cache(maxsize=8)
+def _cases_url(prefix: str) -> str:
+    return reverse("dashboards:cases")
+
+
 def drill_url(key: str, obj: str, start: date, end: date, kind: str = "") -> str:
     params = {"indicator": key, "object": obj, "from": start.isoformat(), "to": end.isoformat()}
     if kind:
         params["kind"] = kind
-    return reverse("dashboards:cases") + "?" + urlencode(params)
+    return _cases_url(get_script_prefix()) + "?" + urlencode(params)
 
 
 def _dashboard_user(request: HttpRequest) -> None:
@@ -59,16 +66,14 @@ def _dashboard_user(request: HttpRequest) -> None:
         raise Http404(_("No such page."))
 
 
-def _kpis(user, now: datetime) -> list[dict]:
+def _kpis(figures: dict, now: datetime) -> list[dict]:
+    """Today's flows and overdue stock against the same weekday last week (flows up to the same time)."""
     today = timezone.localdate(now)
     week_ago = today - timedelta(days=7)
-    p_now = selectors.period(today, today, now)
-    p_then = selectors.period(week_ago, week_ago, now - timedelta(days=7))
-    flows = [k for k in KPI_KEYS if k != "overdue_now"]
-    current = selectors.period_counts(user, flows, p_now)
-    before = selectors.period_counts(user, flows, p_then)  # the same moment of the day, a week ago
-    current["overdue_now"] = selectors.overdue_now(user, now)
-    before["overdue_now"] = selectors.snapshot_value(ObjectKind.CITY, "city", week_ago, "overdue_now")
+    current = dict(figures["today"])
+    before = selectors.flow_counts(selectors.period(week_ago, week_ago, now - timedelta(days=7)))
+    current["overdue_now"] = selectors.overdue_now(None, now)
+    before["overdue_now"] = figures["week_ago_stock"]
     labels = _labels()
     out = []
     for key in KPI_KEYS:
@@ -114,12 +119,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if request.GET.get("from")
         else selectors.Query(start=today.replace(day=1), end=today)
     )
-    p = q.period(now)
     labels = _labels()
+    # Past days come from snapshots (computed here once if a day has none usable yet), today is live.
+    # A period that has ended is evaluated as of its end: live and cached, not from snapshots.
+    trend_first, ended = today - timedelta(days=29), q.end < today
+    first = trend_first if ended else min(q.start, trend_first)
+    headers = services.snapshots_ensure(first=first, last=today - timedelta(days=1), now=now)
+    tracked = services.snapshot_days_track(first=q.start, last=q.end) if ended else None
+    figures = selectors.dashboard_figures(q, now=now, headers=headers, period_headers=tracked)
 
-    city = selectors.counters_by_object(user, ObjectKind.CITY, start=p.start, end=p.end, now=now).get(
-        "city", {}
-    )
+    city = figures["city"]
     total = formulas.indicators(formulas.add_counters(*city.values()))
     by_kind = {k: formulas.indicators(city.get(k, {})) for k in formulas.KIND_SPLIT}
     indicator_rows = [
@@ -143,7 +152,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         for ind in formulas.INDICATORS
     ]
 
-    ranking = [r for r in selectors.department_rows(user, q, now=now) if r["indicators"]["to_handle"]]
+    ranking = [
+        r
+        for r in selectors.department_rows_of(user, figures["departments"], kind=q.kind)
+        if r["indicators"]["to_handle"]
+    ]
     ranking.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
     for r in ranking:
         obj = f"department:{r['code']}"
@@ -153,11 +166,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         }
 
     county_names = {a.code: a.name for a in area_list(level="county")}
-    area_counts = selectors.area_counts(user, p)
-    types = selectors.top_types(user, p)
+    area_counts = figures["areas"]
+    types = [dict(t) for t in figures["types"]]
     for t in types:
         t["url"] = drill_url("reports", f"type:{t['type_code']}", q.start, q.end)
-    hotspots = selectors.hotspots(user, p)
+    hotspots = figures["hotspots"]
 
     overdue = list(
         case_selectors.case_queue_for(user, case_selectors.CaseFilters(queue="overdue", sort="due"), now=now)
@@ -166,7 +179,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             :20
         ]
     )
-    trend = selectors.trend(user, now=now)
+    trend = figures["trend"]
     chart = {
         "trend": trend,
         "trend_labels": {k: labels[k] for k in selectors.TREND_COUNTERS},
@@ -201,7 +214,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "dashboards/dashboard.html",
         {
-            "kpis": _kpis(user, now),
+            "kpis": _kpis(figures, now),
             "query": q,
             "indicator_rows": indicator_rows,
             "ranking": ranking,

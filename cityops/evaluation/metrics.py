@@ -114,6 +114,53 @@ COUNTERS: dict[str, Callable[[Period], Q]] = {
     # "overdue" queue); the period only supplies the moment
     "overdue_now": lambda p: Q(state__in=OPEN_STATES, due_at__lt=p.as_of, paused=False),
 }
+# Steps with on-time counters; handling is the only one whose clock pauses.
+STEPS = ("verify", "file", "dispatch", "handle", "check")
+PAUSABLE = frozenset({"handle"})
+# The columns ``flips`` reads of a fact.
+FLIP_FIELDS = (
+    "kind",
+    "parked",
+    "handle_paused",
+    "file_done",
+    "close_done",
+    "close_end",
+    *(f"{s}_{x}" for s in STEPS for x in ("start", "due", "end")),
+)
+
+
+def flips(row: dict, p: Period) -> list[tuple[str, datetime]]:
+    """The counters ``row`` joins after ``p.as_of`` with no new event, and when: ``(counter, moment)``.
+
+    Time alone changes only comparisons with due times: an open step whose due time passes turns
+    overdue (``<step>_total``, ``<step>_overdue_open``), and a filed case whose handling (or dispatch)
+    due time passes becomes due for closing (``to_close``). The counter counts the row for every
+    ``as_of`` after ``moment``. ``p.as_of`` must not precede any recorded event (a snapshot is taken
+    at the time it is computed). Mirrors ``COUNTERS``; a test holds the two together.
+    """
+    out: list[tuple[str, datetime]] = []
+
+    def cohort(t: datetime | None) -> bool:
+        return t is not None and p.start <= t < p.end and t <= p.as_of
+
+    for step in STEPS:
+        due = row[f"{step}_due"]
+        if not cohort(row[f"{step}_start"]) or due is None or due < p.as_of:
+            continue
+        if row[f"{step}_end"] is not None or (step in PAUSABLE and row["handle_paused"]):
+            continue
+        out += [(f"{step}_total", due), (f"{step}_overdue_open", due)]
+    if row["file_done"] and cohort(row["file_end"]) and not row["parked"]:
+        closed = row["close_done"] and row["close_end"] is not None and row["close_end"] <= p.as_of
+        moments = [row["handle_due"]]
+        if row["handle_start"] is None:
+            moments.append(row["dispatch_due"] if row["dispatch_due"] is not None else row["file_end"])
+        moments = [m for m in moments if m is not None]
+        if not closed and moments and min(moments) >= p.as_of:
+            out.append(("to_close", min(moments)))
+    return out
+
+
 # Sums rather than counts: (field, counter whose cases are summed).
 SUMS: dict[str, tuple[str, str]] = {"handle_seconds": ("handle_seconds", "handle_done")}
 

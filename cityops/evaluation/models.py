@@ -137,7 +137,14 @@ class ObjectKind(models.TextChoices):
 
 
 class MetricSnapshot(models.Model):
-    """The counters of one day for one object, as known at the end of that day (or at computing time)."""
+    """The counters of one day's cohorts and flows for one object, as known at ``computed_at``.
+
+    ``counters`` holds one dict per kind of case, and ``_flips``: for each counter that grows with
+    time alone (an open step passing its due time), the moments (UTC microseconds) at which it grows,
+    so the counters can be brought forward to any later moment without reading the facts. The city
+    row also keeps ``_types`` and ``_grids`` (the day's reports per problem type and grid cell) and
+    ``_stock`` (the overdue stock, only seen live). ``SnapshotDay`` says whether a day is usable.
+    """
 
     day = models.DateField(_("day"))
     object_kind = models.CharField(_("object kind"), max_length=12, choices=ObjectKind.choices)
@@ -153,6 +160,29 @@ class MetricSnapshot(models.Model):
             models.UniqueConstraint(fields=["day", "object_kind", "object_code"], name="snapshot_unique"),
         ]
         indexes = [models.Index(fields=["object_kind", "object_code", "day"], name="snapshot_object_day")]
+
+
+class SnapshotDay(models.Model):
+    """Whether the snapshots of one day may stand in for the facts: one row per local day.
+
+    Every write of a fact bumps ``changes`` on the days its anchors fall on (before and after the
+    write); a computation records the value it started from in ``computed_changes``. The day's
+    snapshots are usable while the two agree, the version is current and they were computed after the
+    day ended. Reading ``changes`` before the facts makes a concurrent write look stale, never fresh.
+    """
+
+    day = models.DateField(_("day"), primary_key=True)
+    changes = models.BigIntegerField(_("fact changes"), default=0)
+    computed_changes = models.BigIntegerField(_("fact changes when computed"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
+    version = models.PositiveIntegerField(_("formula version"), default=0)
+
+    class Meta:
+        verbose_name = _("snapshot day")
+        verbose_name_plural = _("snapshot days")
+
+    def __str__(self) -> str:
+        return self.day.isoformat()
 
 
 class ScoreWeight(models.Model):

@@ -7,11 +7,16 @@ from the same counter filters (``metrics.COUNTERS``), so a number and the list b
 
 from __future__ import annotations
 
+import hashlib
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -19,7 +24,14 @@ from cityops.cases.selectors import case_list_for
 from cityops.evaluation import formulas, metrics
 from cityops.evaluation.formulas import KIND_SPLIT
 from cityops.evaluation.metrics import COUNTERS, PERSON_COUNTERS, PERSON_FIELD, SUMS, Period
-from cityops.evaluation.models import CaseFact, GradeThreshold, MetricSnapshot, ObjectKind, ScoreWeight
+from cityops.evaluation.models import (
+    CaseFact,
+    GradeThreshold,
+    MetricSnapshot,
+    ObjectKind,
+    ScoreWeight,
+    SnapshotDay,
+)
 from cityops.geography.choices import AreaLevel
 from cityops.geography.selectors import area_list
 from cityops.organization.choices import Role
@@ -183,11 +195,16 @@ class Query:
 def department_rows(user, q: Query, *, now: datetime) -> list[dict]:
     p = q.period(now)
     data = counters_by_object(user, ObjectKind.DEPARTMENT, start=p.start, end=p.end, now=now)
+    return department_rows_of(user, data, kind=q.kind)
+
+
+def department_rows_of(user, data: dict[str, dict[str, dict]], *, kind: str = "") -> list[dict]:
+    """Ranked rows of the departments ``user`` sees, from counters per department code and kind."""
     weights, thresholds = weights_for(ObjectKind.DEPARTMENT), grade_thresholds()
     rows = []
     departments = Department.objects.filter(is_active=True) if user is None else department_list_for(user)
     for d in departments.exclude(kind="centre").order_by("path"):
-        rows.append(_row(d.code, d.name, _kind_filter(data.get(d.code, {}), q.kind), weights, thresholds))
+        rows.append(_row(d.code, d.name, _kind_filter(data.get(d.code, {}), kind), weights, thresholds))
     formulas.rank(rows)
     return rows
 
@@ -329,9 +346,12 @@ def trend(user, *, now: datetime, days: int = 30) -> dict:
     first = today - timedelta(days=days - 1)
     series = {k: {} for k in TREND_COUNTERS}
     if user is None or sees_whole_city(user):
+        from cityops.evaluation.services import snapshot_usable
+
+        headers = SnapshotDay.objects.filter(day__gte=first, day__lt=today)
+        usable = [h.day for h in headers if snapshot_usable(h)]
         for snap in MetricSnapshot.objects.filter(
-            object_kind=ObjectKind.CITY, object_code="city", day__gte=first, day__lt=today,
-            version=formulas.FORMULA_VERSION,
+            object_kind=ObjectKind.CITY, object_code="city", day__in=usable
         ).only("day", "counters"):  # fmt: skip
             total = formulas.add_counters(*(v for k, v in snap.counters.items() if k in KIND_SPLIT))
             for k in TREND_COUNTERS:
@@ -412,3 +432,318 @@ def snapshot_value(object_kind: str, code: str, day: date, key: str) -> int | No
         return None
     value = snap.counters.get("_stock", {}).get(key)
     return None if value is None else int(value)
+
+
+# ------------------------------------------------------------------------------------------------
+# whole-city figures of a period at once: what a day's snapshot holds, and the dashboard's reads
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Due times that may still lie ahead; only rows with one of them can change with time alone.
+FLIP_TIMES = ("verify_due", "file_due", "dispatch_due", "handle_due", "check_due", "file_end")
+
+
+def micros(t: datetime) -> int:
+    """``t`` as exact integer microseconds since the epoch (how snapshots store moments)."""
+    return (t - EPOCH) // timedelta(microseconds=1)
+
+
+GROUPS = ("department__code", "county_code", "kind")
+# Periods that stand for "any period" when the grouped query is compiled once per database.
+_SENTINEL = Period(
+    start=datetime(1901, 2, 3, 4, 5, 6, 7, tzinfo=UTC),
+    end=datetime(1902, 3, 4, 5, 6, 7, 8, tzinfo=UTC),
+    as_of=datetime(1903, 4, 5, 6, 7, 8, 9, tzinfo=UTC),
+)
+_COMPILED: dict[str, tuple[str, list, dict[int, str]]] = {}
+
+
+def _grouped(p: Period) -> list[dict]:
+    """Every period counter of ``p`` per department, county and kind, in one query.
+
+    The ORM needs ~30 ms to build this query of some 40 conditional counts, more than the database
+    needs to answer it for a day; it is built once per database with sentinel datetimes, and only
+    the three moments of the period are substituted on later calls.
+    """
+    conn = connections[CaseFact.objects.db]
+    compiled = _COMPILED.get(conn.alias)
+    if compiled is None:
+        qs = (
+            CaseFact.objects.filter(metrics.relevant(_SENTINEL))
+            .values(*GROUPS)
+            .annotate(**_annotations(_SENTINEL, PERIOD_COUNTERS))
+            .order_by()
+        )
+        sql, params = qs.query.get_compiler(connection=conn).as_sql()
+        field = CaseFact._meta.get_field("reported_at")
+        moments = {
+            name: field.get_db_prep_value(getattr(_SENTINEL, name), conn)
+            for name in ("start", "end", "as_of")
+        }
+        slots = {i: name for i, v in enumerate(params) for name, m in moments.items() if v == m}
+        compiled = _COMPILED[conn.alias] = (sql, list(params), slots)
+    sql, params, slots = compiled
+    field = CaseFact._meta.get_field("reported_at")
+    values = {name: field.get_db_prep_value(getattr(p, name), conn) for name in ("start", "end", "as_of")}
+    params = [values[slots[i]] if i in slots else v for i, v in enumerate(params)]
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        rows = cursor.fetchall()
+    # PostgreSQL sums integers as numeric: counters and summed seconds are whole numbers
+    return [
+        {n: int(v) if isinstance(v, Decimal) else v for n, v in zip(names, row, strict=True)} for row in rows
+    ]
+
+
+def day_figures(p: Period, *, flips: bool = False) -> dict[str, dict[str, dict]]:
+    """Whole-city counters of ``p`` for the city, every department and every county (one GROUP BY).
+
+    ``{"city": {"city": ...}, "department": {code: ...}, "area": {county: ...}}``, each object
+    ``{kind: counters}``. The city also carries the period's reports per problem type (``_types``:
+    ``[code, kind, n, name]``) and per grid cell (``_grids``: ``{cell: [n, lat sum, lon sum]}``);
+    with ``flips``, every object carries ``_flips`` (``{kind: {counter: [moment, ...]}}``, see
+    ``metrics.flips``).
+    """
+    city: dict = {}
+    objects: dict[str, dict[str, dict]] = {"city": {"city": city}, "department": {}, "area": {}}
+    qs = CaseFact.objects.filter(metrics.relevant(p))
+    for row in _grouped(p):
+        dept, county, kind = (row.pop(g) for g in GROUPS)
+        counters = _unprefixed(row)
+        targets = [city, objects["area"].setdefault(county, {})]
+        if dept is not None:
+            targets.append(objects["department"].setdefault(dept, {}))
+        for target in targets:
+            target[kind] = formulas.add_counters(target.get(kind, {}), counters)
+    if flips:
+        future = Q()
+        for field in FLIP_TIMES:
+            future |= Q(**{f"{field}__gte": p.as_of})
+        for row in qs.filter(future).values("department__code", "county_code", *metrics.FLIP_FIELDS):
+            targets = [city, objects["area"].setdefault(row["county_code"], {})]
+            if row["department__code"] is not None:
+                targets.append(objects["department"].setdefault(row["department__code"], {}))
+            for counter, moment in metrics.flips(row, p):
+                for target in targets:
+                    by_kind = target.setdefault("_flips", {}).setdefault(row["kind"], {})
+                    by_kind.setdefault(counter, []).append(micros(moment))
+        for by_object in objects.values():
+            for target in by_object.values():
+                for by_counter in target.get("_flips", {}).values():
+                    for moments in by_counter.values():
+                        moments.sort()
+    reports = CaseFact.objects.filter(COUNTERS["reports"](p))
+    city["_types"] = [
+        [r["type_code"], r["kind"], r["n"], r["name"]]
+        for r in reports.values("type_code", "kind")
+        .annotate(n=Count("pk"), name=Max("case__type_name"))
+        .order_by()
+    ]
+    city["_grids"] = {
+        r["grid_code"]: [r["n"], r["lat"], r["lon"]]
+        for r in reports.exclude(grid_code="")
+        .values("grid_code")
+        .annotate(n=Count("pk"), lat=Sum("case__lat"), lon=Sum("case__lon"))
+        .order_by()
+    }
+    return objects
+
+
+def flow_counts(p: Period) -> dict[str, int]:
+    """The dashboard's flows (intake, filed, dispatched, closed) of ``p``: one query on their anchors."""
+    keys = ("reports", "filed", "dispatched", "closed_flow")
+    anchors = Q()
+    for field, _cond in TREND_ANCHOR.values():
+        anchors |= Q(**{f"{field}__gte": p.start, f"{field}__lt": p.end})
+    qs = CaseFact.objects.filter(anchors)
+    return _unprefixed(qs.aggregate(**{_P + k: Count("pk", filter=COUNTERS[k](p)) for k in keys}))
+
+
+def _kinds(obj: dict) -> dict[str, dict]:
+    return {k: v for k, v in obj.items() if not k.startswith("_")}
+
+
+def _add_flips(into: dict, flips: dict) -> None:
+    for kind, by_counter in flips.items():
+        for counter, moments in by_counter.items():
+            into.setdefault(kind, {}).setdefault(counter, []).extend(moments)
+
+
+def _brought_to(counters: dict[str, dict], flips: dict, at: int) -> dict[str, dict]:
+    """Counters per kind plus the flips that happened before ``at`` (microseconds)."""
+    out = {kind: dict(c) for kind, c in counters.items()}
+    for kind, by_counter in flips.items():
+        target = out.setdefault(kind, {})
+        for counter, moments in by_counter.items():
+            target[counter] = target.get(counter, 0) + bisect_left(moments, at)
+    return out
+
+
+def _sorted_flips(flips: dict) -> dict:
+    return {kind: {c: sorted(m) for c, m in by_counter.items()} for kind, by_counter in flips.items()}
+
+
+def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date, date]) -> dict:
+    """The stored snapshots of the period's past days and of the trend's past days, merged."""
+    out: dict = {
+        "city": {}, "city_flips": {}, "departments": {}, "department_flips": {}, "areas": {},
+        "types": {}, "grids": {}, "trend": {}, "stock": {},
+    }  # fmt: skip
+    lo = min(days[0], trend_days[0]) if days else trend_days[0]
+    hi = max(days[1], trend_days[1]) if days else trend_days[1]
+    city_rows = MetricSnapshot.objects.filter(
+        object_kind=ObjectKind.CITY, object_code="city", day__gte=lo, day__lte=hi
+    ).values_list("day", "counters")
+    for day, counters in city_rows:
+        kinds = _kinds(counters)
+        if trend_days[0] <= day <= trend_days[1]:
+            total = formulas.add_counters(*kinds.values())
+            out["trend"][day] = {k: int(total.get(k, 0)) for k in TREND_COUNTERS}
+            out["stock"][day] = counters.get("_stock", {}).get("overdue_now")
+        if not days or not days[0] <= day <= days[1]:
+            continue
+        for kind, c in kinds.items():
+            out["city"][kind] = formulas.add_counters(out["city"].get(kind, {}), c)
+        _add_flips(out["city_flips"], counters.get("_flips", {}))
+        for code, kind, n, name in counters.get("_types", []):
+            n0, name0 = out["types"].get((code, kind), (0, name))
+            out["types"][(code, kind)] = (n0 + n, max(name0, name))
+        for code, (n, lat, lon) in counters.get("_grids", {}).items():
+            n0, lat0, lon0 = out["grids"].get(code, (0, 0.0, 0.0))
+            out["grids"][code] = (n0 + n, lat0 + lat, lon0 + lon)
+    if days:
+        # on the day range (the unique index leads with the day), not on the kind: see EXPLAIN
+        rows = (
+            MetricSnapshot.objects.filter(day__gte=days[0], day__lte=days[1])
+            .exclude(object_kind=ObjectKind.CITY)
+            .values_list("object_kind", "object_code", "counters")
+        )
+        for object_kind, code, counters in rows:
+            if object_kind == ObjectKind.AREA:
+                n = sum(c.get("reports", 0) for c in _kinds(counters).values())
+                out["areas"][code] = out["areas"].get(code, 0) + n
+                continue
+            merged = out["departments"].setdefault(code, {})
+            for kind, c in _kinds(counters).items():
+                merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+            _add_flips(out["department_flips"].setdefault(code, {}), counters.get("_flips", {}))
+    out["city_flips"] = _sorted_flips(out["city_flips"])
+    out["department_flips"] = {c: _sorted_flips(f) for c, f in out["department_flips"].items()}
+    return out
+
+
+def _cached(key_parts: tuple, compute):
+    key = "evaluation:dashboard:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, 24 * 3600)
+    return value
+
+
+def _top(types: dict, limit: int = 10) -> list[dict]:
+    rows = [{"type_code": c, "kind": k, "n": n, "name": name} for (c, k), (n, name) in types.items() if n]
+    rows.sort(key=lambda r: (-r["n"], r["type_code"]))
+    return rows[:limit]
+
+
+def _hot(grids: dict, limit: int = 30) -> list[dict]:
+    rows = [
+        {"grid_code": g, "n": n, "lat": lat / n, "lon": lon / n} for g, (n, lat, lon) in grids.items() if n
+    ]
+    rows.sort(key=lambda r: (-r["n"], r["grid_code"]))
+    return rows[:limit]
+
+
+def _period_live(q: Query, now: datetime, headers: list[SnapshotDay]) -> dict:
+    """A period that has ended: its figures as of its end, cached until a fact of its days changes."""
+
+    def compute() -> dict:
+        p = q.period(now)
+        by_object = {
+            k: counters_by_object(None, k, start=p.start, end=p.end, now=now)
+            for k in (ObjectKind.CITY, ObjectKind.DEPARTMENT)
+        }
+        return {
+            "city": by_object[ObjectKind.CITY].get("city", {}),
+            "departments": by_object[ObjectKind.DEPARTMENT],
+            "areas": {k: n for k, n in area_counts(None, p).items() if n},
+            "types": top_types(None, p),
+            "hotspots": hotspots(None, p),
+        }
+
+    token = [(h.day, h.changes) for h in headers]
+    return _cached(("period", formulas.FORMULA_VERSION, q.start, q.end, token), compute)
+
+
+def dashboard_figures(
+    q: Query, *, now: datetime, headers: list[SnapshotDay], period_headers: list[SnapshotDay] | None = None
+) -> dict:
+    """Whole-city figures of the dashboard: the period's counters, the trend and today's flows.
+
+    Past days come from snapshots (``headers``: usable, from ``services.snapshots_ensure``), merged
+    once per change of any of them and cached; counters that time alone still moves are brought
+    forward to ``now`` (``_flips``). Today is counted live, in one GROUP BY and two narrow queries.
+    A period that has already ended is evaluated as of its end, live, and cached on the change
+    counters of its days (``period_headers`` from ``services.snapshot_days_track``).
+    """
+    today = timezone.localdate(now)
+    yesterday = today - timedelta(days=1)
+    trend_days = (today - timedelta(days=29), yesterday)
+    ongoing = q.end >= today
+    past = (q.start, min(q.end, yesterday)) if ongoing and q.start <= yesterday else None
+    stamp = [(h.day, h.computed_at, h.computed_changes) for h in headers]
+    snap = _cached(
+        ("snapshots", formulas.FORMULA_VERSION, past, trend_days, stamp),
+        lambda: _past_from_snapshots(past, trend_days),
+    )
+    live = day_figures(Period(start=day_start(today), end=day_start(today + timedelta(days=1)), as_of=now))
+    live_city = live["city"]["city"]
+    at = micros(now)
+    if ongoing:
+        in_period = q.start <= today
+        parts = [live] if in_period else []
+        city = _brought_to(snap["city"], snap["city_flips"], at)
+        departments = {
+            code: _brought_to(c, snap["department_flips"].get(code, {}), at)
+            for code, c in snap["departments"].items()
+        }
+        areas = dict(snap["areas"])
+        types = dict(snap["types"])
+        grids = dict(snap["grids"])
+        for part in parts:
+            for kind, c in _kinds(part["city"]["city"]).items():
+                city[kind] = formulas.add_counters(city.get(kind, {}), c)
+            for code, obj in part["department"].items():
+                merged = departments.setdefault(code, {})
+                for kind, c in _kinds(obj).items():
+                    merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+            for code, obj in part["area"].items():
+                n = sum(c.get("reports", 0) for c in _kinds(obj).values())
+                if n:
+                    areas[code] = areas.get(code, 0) + n
+            for code, kind, n, name in part["city"]["city"]["_types"]:
+                n0, name0 = types.get((code, kind), (0, name))
+                types[(code, kind)] = (n0 + n, max(name0, name))
+            for code, (n, lat, lon) in part["city"]["city"]["_grids"].items():
+                n0, lat0, lon0 = grids.get(code, (0, 0.0, 0.0))
+                grids[code] = (n0 + n, lat0 + lat, lon0 + lon)
+        period_part = {
+            "city": city, "departments": departments, "areas": areas,
+            "types": _top(types), "hotspots": _hot(grids),
+        }  # fmt: skip
+    else:
+        period_part = _period_live(q, now, period_headers or [])
+    today_total = formulas.add_counters(*_kinds(live_city).values())
+    trend_labels = [trend_days[0] + timedelta(days=i) for i in range(30)]
+    series = {**snap["trend"], today: {k: int(today_total.get(k, 0)) for k in TREND_COUNTERS}}
+    week_ago = today - timedelta(days=7)
+    return {
+        **period_part,
+        "today": {k: int(today_total.get(k, 0)) for k in TREND_COUNTERS},
+        "week_ago_stock": snap["stock"].get(week_ago),
+        "trend": {
+            "days": [d.isoformat() for d in trend_labels],
+            **{k: [series.get(d, {}).get(k, 0) for d in trend_labels] for k in TREND_COUNTERS},
+        },
+    }

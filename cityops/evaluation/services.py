@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from cityops.cases import deadlines
@@ -16,13 +17,14 @@ from cityops.cases.models import Case, CaseEvent
 from cityops.catalog import selectors as catalog
 from cityops.core import worktime
 from cityops.core.calendar import load_calendar
-from cityops.evaluation import formulas
+from cityops.evaluation import formulas, metrics
 from cityops.evaluation.models import (
     CaseFact,
     GradeThreshold,
     MetricSnapshot,
     ObjectKind,
     ScoreWeight,
+    SnapshotDay,
     Target,
 )
 
@@ -86,12 +88,33 @@ def fact_values(case: Case, events: list[formulas.EventSnap]) -> dict:
     return fact_values_with(case, events, fact_timing())
 
 
+def anchor_days(values) -> set[date]:
+    """The local days a fact counts on (its anchors), from a dict of fields or a tuple of ``ANCHORS``."""
+    if isinstance(values, dict):
+        values = [values.get(f) for f in metrics.ANCHORS]
+    return {timezone.localdate(t) for t in values or () if t is not None}
+
+
+def snapshot_days_touch(days: set[date]) -> None:
+    """Mark the snapshots of ``days`` out of date: the facts they were computed from changed."""
+    if days:
+        SnapshotDay.objects.filter(day__in=days).update(changes=F("changes") + 1)
+
+
 def fact_refresh(*, case: Case) -> CaseFact:
-    """Rewrite the facts of ``case`` from its current fields and its events."""
+    """Rewrite the facts of ``case`` from its current fields and its events.
+
+    The days of the old and the new anchors are touched: a re-dispatch moves a case out of a day.
+    """
+    old = CaseFact.objects.filter(pk=case.pk).values_list(*metrics.ANCHORS).first()
     values = fact_values(case, _events_of(case.pk))
-    if not CaseFact.objects.filter(pk=case.pk).update(**values):
-        return CaseFact.objects.create(case_id=case.pk, **values)
-    return CaseFact(case_id=case.pk, **values)
+    if old is None:
+        fact = CaseFact.objects.create(case_id=case.pk, **values)
+    else:
+        CaseFact.objects.filter(pk=case.pk).update(**values)
+        fact = CaseFact(case_id=case.pk, **values)
+    snapshot_days_touch(anchor_days(old) | anchor_days(values))
+    return fact
 
 
 def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False, **kwargs) -> None:
@@ -108,7 +131,9 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
             instance.actor_id,
             instance.department_id,
         )
-        CaseFact.objects.create(case_id=instance.case_id, **fact_values(instance.case, [snap]))
+        values = fact_values(instance.case, [snap])
+        CaseFact.objects.create(case_id=instance.case_id, **values)
+        snapshot_days_touch(anchor_days(values))  # a report entered with a past time (imports, demo)
         return
     fact_refresh(case=instance.case)
 
@@ -117,7 +142,7 @@ def facts_rebuild(*, stale_only: bool = False, batch: int = 500) -> int:
     """Rebuild the facts of every case (or only of cases whose facts are missing or out of date)."""
     qs = Case.objects.order_by("pk")
     if stale_only:
-        from django.db.models import F, Q
+        from django.db.models import Q
 
         qs = qs.filter(
             Q(fact__isnull=True)
@@ -136,14 +161,20 @@ def facts_rebuild(*, stale_only: bool = False, batch: int = 500) -> int:
         ):
             events[row.pop("case_id")].append(formulas.EventSnap(**row))
         with transaction.atomic():
-            existing = set(CaseFact.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+            touched: set[date] = set()
+            existing = set()
+            for pk, *anchors in CaseFact.objects.filter(pk__in=chunk).values_list("pk", *metrics.ANCHORS):
+                existing.add(pk)
+                touched |= anchor_days(anchors)
             for case in Case.objects.filter(pk__in=chunk):
                 values = fact_values(case, events[case.pk])
+                touched |= anchor_days(values)
                 if case.pk in existing:
                     CaseFact.objects.filter(pk=case.pk).update(**values)
                 else:
                     CaseFact.objects.create(case_id=case.pk, **values)
                 done += 1
+            snapshot_days_touch(touched)
     return done
 
 
@@ -158,34 +189,37 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+def snapshot_usable(header: SnapshotDay | None) -> bool:
+    """Whether the stored snapshots of ``header.day`` may stand in for the facts (see ``SnapshotDay``)."""
+    return (
+        header is not None
+        and header.version == formulas.FORMULA_VERSION
+        and header.computed_changes == header.changes
+        and header.computed_at is not None
+        and header.computed_at >= day_bounds(header.day)[1]
+    )
+
+
 def snapshot_compute(*, day: date, now: datetime) -> int:
-    """Replace the snapshots of ``day``: counters per kind of case for the city, departments and counties."""
+    """Replace the snapshots of ``day`` with its figures as of ``now``: city, departments and counties.
+
+    Counters are taken at ``now`` and carry the moments at which time alone will still change them
+    (``metrics.flips``), so a usable snapshot equals the live count at any later moment.
+    """
     from cityops.evaluation import selectors
 
+    header, _created = SnapshotDay.objects.get_or_create(day=day)
+    changes = header.changes  # read before the facts: a write in between makes the result stale
     start, end = day_bounds(day)
-    rows = []
-    for object_kind in SNAPSHOT_KINDS:
-        for code, counters in selectors.counters_by_object(
-            None, object_kind, start=start, end=end, now=now
-        ).items():
-            rows.append(
-                MetricSnapshot(
-                    day=day,
-                    object_kind=object_kind,
-                    object_code=code,
-                    counters=counters,
-                    version=formulas.FORMULA_VERSION,
-                    computed_at=now,
-                )
-            )
+    figures = selectors.day_figures(metrics.Period(start=start, end=end, as_of=now), flips=True)
+    v = formulas.FORMULA_VERSION
+    rows = [
+        MetricSnapshot(day=day, object_kind=kind, object_code=code, counters=c, version=v, computed_at=now)
+        for kind in SNAPSHOT_KINDS
+        for code, c in figures[kind].items()
+    ]
+    city = next(r for r in rows if r.object_kind == ObjectKind.CITY)
     # The stock of overdue cases can only be seen live: taken when the day is today, kept afterwards.
-    city = next((r for r in rows if r.object_kind == ObjectKind.CITY), None)
-    if city is None:
-        city = MetricSnapshot(
-            day=day, object_kind=ObjectKind.CITY, object_code="city", counters={},
-            version=formulas.FORMULA_VERSION, computed_at=now,
-        )  # fmt: skip
-        rows.append(city)
     if start <= now < end:
         city.counters["_stock"] = {"overdue_now": selectors.overdue_now(None, now), "at": now.isoformat()}
     else:
@@ -193,30 +227,57 @@ def snapshot_compute(*, day: date, now: datetime) -> int:
         if old and "_stock" in old.counters:
             city.counters["_stock"] = old.counters["_stock"]
     with transaction.atomic():
+        SnapshotDay.objects.select_for_update().filter(day=day).first()  # one writer per day at a time
         MetricSnapshot.objects.filter(day=day).delete()
         MetricSnapshot.objects.bulk_create(rows)
+        SnapshotDay.objects.filter(day=day).update(
+            computed_changes=changes, computed_at=now, version=formulas.FORMULA_VERSION
+        )
     return len(rows)
+
+
+def snapshots_ensure(*, first: date, last: date, now: datetime) -> list[SnapshotDay]:
+    """Make the snapshots of the past days ``first``..``last`` usable (computing those that are not).
+
+    Returns the headers of the days in order; normally one query. Days from today on are left alone.
+    """
+    last = min(last, timezone.localdate(now) - timedelta(days=1))
+    if last < first:
+        return []
+    headers = {h.day: h for h in SnapshotDay.objects.filter(day__gte=first, day__lte=last)}
+    stale = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    stale = [d for d in stale if not snapshot_usable(headers.get(d))]
+    for d in stale:
+        snapshot_compute(day=d, now=now)
+    if stale:
+        headers.update({h.day: h for h in SnapshotDay.objects.filter(day__in=stale)})
+    return [headers[d] for d in sorted(headers)]
+
+
+def snapshot_days_track(*, first: date, last: date) -> list[SnapshotDay]:
+    """The headers of ``first``..``last``, created where missing so that fact writes are counted."""
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    headers = {h.day: h for h in SnapshotDay.objects.filter(day__gte=first, day__lte=last)}
+    missing = [SnapshotDay(day=d) for d in days if d not in headers]
+    if missing:
+        SnapshotDay.objects.bulk_create(missing, ignore_conflicts=True)
+        headers = {h.day: h for h in SnapshotDay.objects.filter(day__gte=first, day__lte=last)}
+    return [headers[d] for d in days]
 
 
 def snapshots_update(*, now: datetime, days: int = 60, recompute: bool = False) -> list[date]:
     """Compute the snapshots of the last ``days`` days that are missing, out of date or still moving.
 
-    A day is final once it is over and was computed after it ended at the current formula version;
-    only such days are skipped. Today is always recomputed.
+    A past day is skipped while its snapshots are usable (``snapshot_usable``); today is always
+    recomputed.
     """
     today = timezone.localdate(now)
     first = today - timedelta(days=days)
-    final = {
-        d
-        for d, computed in MetricSnapshot.objects.filter(
-            day__gte=first, object_kind=ObjectKind.CITY, version=formulas.FORMULA_VERSION
-        ).values_list("day", "computed_at")
-        if computed >= day_bounds(d)[1]
-    }
+    headers = {h.day: h for h in SnapshotDay.objects.filter(day__gte=first)}
     done = []
     day = first
     while day <= today:
-        if recompute or day not in final:
+        if recompute or day == today or not snapshot_usable(headers.get(day)):
             snapshot_compute(day=day, now=now)
             done.append(day)
         day += timedelta(days=1)

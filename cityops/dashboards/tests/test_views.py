@@ -71,3 +71,60 @@ def test_dashboard_queries_do_not_grow_with_the_cases(history, client, loop_worl
     with CaptureQueriesContext(connection) as big:
         assert client.get("/dashboard/", params).status_code == 200
     assert len(big.captured_queries) == len(small.captured_queries) <= 40
+
+
+def _frozen(monkeypatch, moment):
+    monkeypatch.setattr(timezone, "now", lambda: moment)
+
+
+def _drill_totals_match(client, html: str) -> int:
+    links = re.findall(
+        r'<a href="(/dashboard/cases\?[^"]+)" data-testid="ind-([a-z_]+(?:-[a-z]+)?)">([^<]+)</a>', html
+    )
+    checked = 0
+    for url, key, shown in links:
+        page = client.get(url.replace("&amp;", "&"))
+        total = int(re.search(r'data-testid="drill-total" hidden>(\d+)<', page.content.decode()).group(1))
+        if shown.strip().isdigit():
+            assert total == int(shown), key
+            checked += 1
+    return checked
+
+
+def test_numbers_read_from_snapshots_drill_down_to_their_cases(history, client, loop_world, monkeypatch):
+    from datetime import timedelta
+
+    from cityops.evaluation.models import SnapshotDay
+    from cityops.evaluation.services import snapshot_usable
+    from cityops.evaluation.tests.conftest import NOW
+
+    _frozen(monkeypatch, NOW + timedelta(days=1))  # Thursday: Sunday to Wednesday are past days
+    client.force_login(loop_world["demo-leader"])
+    html = client.get("/dashboard/").content.decode()
+    assert all(snapshot_usable(h) for h in SnapshotDay.objects.filter(day__month=3))
+    assert _drill_totals_match(client, html) >= 20  # counts of both kinds and apart
+    # the ranking and the areas read the snapshots too: their numbers are those of the drill-down
+    for url, shown in re.findall(r'<td><a href="(/dashboard/cases\?[^"]+)">(\d+)</a></td>', html):
+        page = client.get(url.replace("&amp;", "&")).content.decode()
+        assert int(re.search(r'data-testid="drill-total" hidden>(\d+)<', page).group(1)) == int(shown)
+
+
+def test_dashboard_queries_do_not_grow_with_days_or_cases(history, client, loop_world, monkeypatch):
+    from datetime import timedelta
+
+    from cityops.evaluation.tests.conftest import NOW, at
+
+    _frozen(monkeypatch, NOW + timedelta(days=20))
+    client.force_login(loop_world["demo-leader"])
+
+    def queries(params) -> int:
+        client.get("/dashboard/", params)  # computes missing snapshots and fills the cache
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/dashboard/", params).status_code == 200
+        return len(ctx.captured_queries)
+
+    one_day = queries({"from": "2026-03-24", "to": "2026-03-24"})
+    month = queries({})
+    history.report("Z1", at(3, "10:00")).report("Z2", at(5, "10:00")).report("Z3", NOW + timedelta(days=20))
+    more_cases = queries({})
+    assert one_day == month == more_cases <= 30

@@ -140,3 +140,13 @@ def build(people) -> History:
 @pytest.fixture
 def history(loop_world):  # noqa: F811 - the fixture imported above, used here
     return build(loop_world)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """The dashboard caches merged snapshots by their computing time, which tests fix to ``NOW``."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

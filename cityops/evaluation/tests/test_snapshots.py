@@ -1,0 +1,141 @@
+"""Snapshots stand in for the facts: brought forward in time, marked stale by fact writes, equal to live."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from cityops.evaluation import formulas, selectors, services
+from cityops.evaluation.metrics import Period
+from cityops.evaluation.models import CaseFact, ObjectKind, SnapshotDay
+from cityops.evaluation.tests.conftest import CHIEF, DISP, NOW, at
+
+pytestmark = pytest.mark.django_db
+MARCH = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31))
+
+
+def _nonzero(by_kind: dict) -> dict:
+    return {
+        k: {c: v for c, v in counters.items() if v}
+        for k, counters in by_kind.items()
+        if any(counters.values())
+    }
+
+
+def _live(group: str | None, p: Period) -> dict:
+    """Counters of ``p`` at exactly ``p.as_of`` (no clamping to the end of the period)."""
+    return selectors._group(CaseFact.objects.all(), group, p, selectors.PERIOD_COUNTERS)
+
+
+def test_flips_bring_a_day_forward_to_any_later_moment(history):
+    # open steps with due times ahead of the moment the snapshot is taken
+    history.report("K", at(3, "17:40"), public=True)
+    history.report("L", at(3, "17:35")).loop(
+        "L", [("file", CHIEF, "17:38"), ("dispatch", DISP, "17:40")], day=3
+    )
+    taken = at(3, "17:45")
+    for day in (date(2026, 3, 2), date(2026, 3, 3)):
+        start, end = services.day_bounds(day)
+        figures = selectors.day_figures(Period(start, end, taken), flips=True)
+        assert day == date(2026, 3, 2) or figures["city"]["city"]["_flips"]  # Tuesday has open steps
+        for later in (
+            taken,
+            at(3, "17:59"),
+            at(3, "18:01"),
+            at(4, "09:00"),
+            at(4, "12:00"),
+            NOW + timedelta(days=3),
+        ):
+            p, t = Period(start, end, later), selectors.micros(later)
+            city = figures["city"]["city"]
+            brought = selectors._brought_to(selectors._kinds(city), city.get("_flips", {}), t)
+            assert _nonzero(brought) == _nonzero(_live(None, p).get("city", {})), (day, later)
+            live = _live("department__code", p)
+            for code, obj in figures["department"].items():
+                brought = selectors._brought_to(selectors._kinds(obj), obj.get("_flips", {}), t)
+                assert _nonzero(brought) == _nonzero(live.get(code, {})), (day, later, code)
+
+
+def _expected(q: selectors.Query, now) -> dict:
+    p = q.period(now)
+    city = selectors.counters_by_object(None, ObjectKind.CITY, start=p.start, end=p.end, now=now)
+    depts = selectors.counters_by_object(None, ObjectKind.DEPARTMENT, start=p.start, end=p.end, now=now)
+    return {
+        "city": _nonzero(city.get("city", {})),
+        "departments": {code: _nonzero(v) for code, v in depts.items() if _nonzero(v)},
+        "areas": {k: n for k, n in selectors.area_counts(None, p).items() if n},
+        "types": [(t["type_code"], t["kind"], t["n"], t["name"]) for t in selectors.top_types(None, p)],
+        "hotspots": [
+            (h["grid_code"], h["n"], round(h["lat"], 9), round(h["lon"], 9))
+            for h in selectors.hotspots(None, p)
+        ],
+    }
+
+
+def _shown(q: selectors.Query, now) -> dict:
+    today = now.astimezone(NOW.tzinfo).date()
+    ended = q.end < today
+    first = today - timedelta(days=29) if ended else min(q.start, today - timedelta(days=29))
+    headers = services.snapshots_ensure(first=first, last=today - timedelta(days=1), now=now)
+    tracked = services.snapshot_days_track(first=q.start, last=q.end) if ended else None
+    f = selectors.dashboard_figures(q, now=now, headers=headers, period_headers=tracked)
+    return {
+        "city": _nonzero(f["city"]),
+        "departments": {code: _nonzero(v) for code, v in f["departments"].items() if _nonzero(v)},
+        "areas": f["areas"],
+        "types": [(t["type_code"], t["kind"], t["n"], t["name"]) for t in f["types"]],
+        "hotspots": [(h["grid_code"], h["n"], round(h["lat"], 9), round(h["lon"], 9)) for h in f["hotspots"]],
+        "trend": f["trend"],
+    }
+
+
+def test_the_dashboard_figures_from_snapshots_equal_the_live_computation(history):
+    moments = (NOW, NOW + timedelta(hours=2), NOW + timedelta(days=1), NOW + timedelta(days=9))
+    for now in moments:
+        live_trend = selectors.trend(None, now=now)  # before any snapshot of the new days exists
+        shown = _shown(MARCH, now)
+        assert {k: v for k, v in shown.items() if k != "trend"} == _expected(MARCH, now), now
+        assert shown["trend"] == live_trend, now
+    # every past day of the period was read from a usable snapshot
+    assert all(services.snapshot_usable(h) for h in SnapshotDay.objects.filter(day__lt=date(2026, 3, 13)))
+    # a period that has ended is evaluated as of its end, and cached until one of its facts changes
+    week = selectors.Query(start=date(2026, 3, 2), end=date(2026, 3, 3))
+    now = NOW + timedelta(days=9)
+    assert {k: v for k, v in _shown(week, now).items() if k != "trend"} == _expected(week, now)
+    history.act("C", "report_done", "demo-handler", now)
+    assert {k: v for k, v in _shown(week, now).items() if k != "trend"} == _expected(week, now)
+
+
+def test_a_fact_write_makes_the_days_it_touches_stale(history):
+    services.snapshots_update(now=NOW, days=3)
+    headers = {h.day: h for h in SnapshotDay.objects.all()}
+    assert all(services.snapshot_usable(headers[date(2026, 3, d)]) for d in (1, 2, 3))
+    later = NOW + timedelta(hours=1)
+    history.act("C", "report_done", "demo-handler", later)  # dispatched Monday: Monday's handling cohort
+    headers = {h.day: h for h in SnapshotDay.objects.all()}
+    assert not services.snapshot_usable(headers[date(2026, 3, 2)])
+    assert services.snapshot_usable(headers[date(2026, 3, 1)]) and services.snapshot_usable(
+        headers[date(2026, 3, 3)]
+    )
+    shown = _shown(MARCH, later)
+    assert {k: v for k, v in shown.items() if k != "trend"} == _expected(MARCH, later)
+    assert services.snapshot_usable(SnapshotDay.objects.get(day=date(2026, 3, 2)))  # computed once, stored
+    # a rebuild of the facts touches their days too
+    services.snapshots_update(now=later, days=3)
+    services.facts_rebuild()
+    assert not any(
+        services.snapshot_usable(h) for h in SnapshotDay.objects.filter(day__in=[date(2026, 3, 2)])
+    )
+
+
+def test_the_grouped_query_compiled_once_matches_the_orm(history):
+    for start, end, as_of in (
+        (date(2026, 3, 1), date(2026, 3, 31), NOW),
+        (date(2026, 3, 2), date(2026, 3, 2), at(2, "15:00")),
+        (date(2026, 3, 3), date(2026, 3, 4), NOW + timedelta(days=1)),
+    ):
+        p = Period(services.day_bounds(start)[0], services.day_bounds(end)[1], as_of)
+        city = selectors.day_figures(p)["city"]["city"]
+        assert _nonzero(selectors._kinds(city)) == _nonzero(_live(None, p).get("city", {}))
+        assert formulas.add_counters(*selectors._kinds(city).values())
