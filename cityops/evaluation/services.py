@@ -133,7 +133,10 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
         )
         values = fact_values(instance.case, [snap])
         CaseFact.objects.create(case_id=instance.case_id, **values)
-        snapshot_days_touch(anchor_days(values))  # a report entered with a past time (imports, demo)
+        # Today's snapshot is never usable before the day ends; only a report entered with a past
+        # time (imports, the demo) changes a finished day.
+        today = timezone.localdate()
+        snapshot_days_touch({d for d in anchor_days(values) if d < today})
         return
     fact_refresh(case=instance.case)
 
