@@ -12,17 +12,34 @@ import math
 import os
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 DB = os.environ.get("BENCH_DB", "")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 PG = DB.startswith("postgres")
 _conn = None
 
 QUEUE_SQL = (
     "SELECT c.number, c.type_name, c.state, c.address, c.reported_at, c.due_at, d.name "
     "FROM cases_case c LEFT JOIN organization_department d ON d.id = c.department_id "
-    "WHERE c.state IN ({ph}, {ph}) AND c.type_code = {ph} ORDER BY c.reported_at DESC, c.id DESC LIMIT 50"
+    "WHERE {rare}(c.state IN ({ph}, {ph}){p}) AND c.type_code = {ph} "
+    "ORDER BY c.reported_at DESC, c.id DESC LIMIT 50"
 )
-COUNT_SQL = "SELECT COUNT(*) FROM cases_case WHERE state IN ({ph}, {ph}) AND type_code = {ph}"
+COUNT_SQL = "SELECT COUNT(*) FROM cases_case WHERE {rare}(state IN ({ph}, {ph}){p}) AND type_code = {ph}"
+# The dashboard's question: today's intake, filings, dispatches, closings and open cases past due, and
+# the last 30 days of the city's snapshot counters.
+DASH_TODAY_SQL = (
+    "SELECT SUM(CASE WHEN reported_at >= {ph} THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN file_end >= {ph} THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN dispatch_end >= {ph} THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN close_end >= {ph} THEN 1 ELSE 0 END) "
+    "FROM evaluation_casefact WHERE reported_at >= {ph} OR file_end >= {ph} OR dispatch_end >= {ph} "
+    "OR close_end >= {ph}"
+)
+DASH_TREND_SQL = (
+    "SELECT day, counters FROM evaluation_metricsnapshot WHERE object_kind = 'city' AND day >= {ph} "
+    "ORDER BY day"
+)
 CASE_SQL = (
     "SELECT c.id, c.number, c.type_name, c.state, c.description, c.address, c.lat, c.lon, c.reported_at, "
     "c.due_at, c.handle_due_at, d.name FROM cases_case c LEFT JOIN organization_department d "
@@ -48,7 +65,13 @@ TOILET_SQL = (
 
 
 def _sql(s: str) -> str:
-    return s.format(ph="%s" if PG else "?", t="true" if PG else "1")
+    # SQLite gets the same planner hint as the platform's open work queues (cityops.core.db.Rare).
+    return s.format(
+        ph="%s" if PG else "?",
+        t="true" if PG else "1",
+        rare="" if PG else "likelihood",
+        p="" if PG else ", 0.02",
+    )
 
 
 def conn():
@@ -99,6 +122,17 @@ def open311(q: dict) -> list:
     return [[_ts(v) for v in r] for r in rows(OPEN311_SQL, (code, since_p))]
 
 
+def dashboard(q: dict) -> dict:
+    now = datetime.now(UTC)
+    local = now.astimezone(SHANGHAI)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+    p = start if PG else str(start.replace(tzinfo=None))
+    today = rows(DASH_TODAY_SQL, (p,) * 8)[0]
+    since = (local.date() - timedelta(days=30)).isoformat()
+    trend = rows(DASH_TREND_SQL, (since,))
+    return {"today": list(today), "trend": [[str(d), c] for d, c in trend]}
+
+
 def toilets(q: dict) -> list:
     lat, lon = float(q["lat"][0]), float(q["lon"][0])
     dlat = 5000 / 111_320
@@ -123,6 +157,8 @@ async def app(scope, receive, send):
         body = open311(q)
     elif path == "/toilets":
         body = toilets(q)
+    elif path == "/dashboard":
+        body = dashboard(q)
     else:
         status = 404
     data = json.dumps(body, ensure_ascii=False, default=str).encode()
