@@ -279,14 +279,34 @@ def scenarios(prep: dict) -> dict:
     }
 
 
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a server process and its workers, from /proc (Linux).
+
+    CPU per request is the figure that a busy machine does not bend: latency and throughput move with
+    whatever else runs, the work a request costs does not."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
 def drive(port: int, make, concurrency: int, duration: float, max_requests: int, warm: bool = True) -> dict:
     # a short warm-up (reads only: every intake request is counted by the integrity check), then the run
+    warmed = 0
     if warm:
-        asyncio.run(
+        warmed = asyncio.run(
             loadgen.run(
                 host="127.0.0.1", port=port, make_request=make, concurrency=4, duration=1.0, max_requests=50
             )
-        )
+        ).requests
     res = asyncio.run(
         loadgen.run(
             host="127.0.0.1",
@@ -297,7 +317,13 @@ def drive(port: int, make, concurrency: int, duration: float, max_requests: int,
             max_requests=max_requests,
         )
     )
-    return res.summary()
+    return {**res.summary(), "warm_requests": warmed}
+
+
+def _cpu_ms(seconds: float, summary: dict) -> float:
+    # the warm-up requests are included in the CPU time: count them too (at most 50)
+    n = summary["requests"] + summary.get("warm_requests", 0)
+    return round(seconds * 1000 / n, 2) if n else 0.0
 
 
 def main() -> None:
@@ -349,12 +375,16 @@ def main() -> None:
                 continue
             log(f"scenario {name} ...")
             clients = a.dashboard_concurrency if name == "dashboard" else a.concurrency
+            cpu0 = _tree_cpu_seconds(server.pid)
             r = {
                 "concurrency": clients,
                 "platform": drive(port, make, clients, a.duration, a.max_requests, warm=raw_make is not None),
             }
+            r["platform"]["cpu_ms_per_request"] = _cpu_ms(_tree_cpu_seconds(server.pid) - cpu0, r["platform"])
             if raw_make is not None:
+                cpu0 = _tree_cpu_seconds(raw.pid)
                 r["raw"] = drive(raw_port, raw_make, clients, a.duration, a.max_requests)
+                r["raw"]["cpu_ms_per_request"] = _cpu_ms(_tree_cpu_seconds(raw.pid) - cpu0, r["raw"])
                 r["ratio"] = round(r["platform"]["throughput"] / max(r["raw"]["throughput"], 0.1), 3)
             results[name] = r
     finally:
@@ -407,13 +437,19 @@ def render_table(out: dict) -> str:
     lines = [
         f"{out['database']} {out['scale']} cases, {out['server']} x{out['workers']}, "
         f"{out['concurrency']} clients, {out['machine']['cpus']} cpus",
-        f"{'scenario':<16}{'clients':>8}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'err':>6}{'raw req/s':>11}{'raw p95':>9}{'ratio':>7}",
+        f"{'scenario':<16}{'clients':>8}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'err':>6}{'cpu ms':>8}"
+        f"{'raw req/s':>11}{'raw p95':>9}{'raw cpu':>8}{'ratio':>7}",
     ]
     for name, r in out["scenarios"].items():
         pl, rw = r["platform"], r.get("raw")
         lines.append(
-            f"{name:<16}{r.get('concurrency', out['concurrency']):>8}{pl['throughput']:>9}{pl['p50_ms']:>8}{pl['p95_ms']:>8}{pl['p99_ms']:>8}{pl['errors']:>6}"
-            + (f"{rw['throughput']:>11}{rw['p95_ms']:>9}{r['ratio']:>7}" if rw else "")
+            f"{name:<16}{r.get('concurrency', out['concurrency']):>8}{pl['throughput']:>9}{pl['p50_ms']:>8}"
+            f"{pl['p95_ms']:>8}{pl['p99_ms']:>8}{pl['errors']:>6}{pl.get('cpu_ms_per_request', ''):>8}"
+            + (
+                f"{rw['throughput']:>11}{rw['p95_ms']:>9}{rw.get('cpu_ms_per_request', ''):>8}{r['ratio']:>7}"
+                if rw
+                else ""
+            )
         )
     i = out["integrity"]
     lines.append(
