@@ -45,6 +45,9 @@ OPEN_STATES = frozenset(
         State.TO_CLOSE,
     }
 )
+# Open states in which a clock can run: a parked case is always paused. Overdue lists ask for these
+# (with ``paused_at`` unset), so the parked cases a city accumulates are never read to be dropped.
+CLOCK_STATES = OPEN_STATES - {State.PARKED}
 ENDED_STATES = frozenset({State.CLOSED, State.REJECTED, State.INVALID, State.MERGED})
 # States in which the responsible department owns the case.
 DEPARTMENT_STATES = frozenset({State.DISPATCHED, State.HANDLING, State.PARKED})

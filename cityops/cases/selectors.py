@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from cityops.cases.choices import OPEN_STATES, State
+from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.cases.models import Case, CaseEvent
 from cityops.core.db import Rare
 from cityops.organization.choices import Role
@@ -159,7 +159,7 @@ def case_queue_for(user, filters: CaseFilters, *, now: datetime) -> QuerySet[Cas
     if spec.get("extension"):
         qs = qs.filter(extension_pending=True)
     if spec.get("overdue"):
-        qs = qs.filter(Rare(Q(state__in=OPEN_STATES)), due_at__lt=now, paused_at__isnull=True)
+        qs = qs.filter(Rare(Q(state__in=CLOCK_STATES)), due_at__lt=now, paused_at__isnull=True)
     if filters.type_code:
         qs = qs.filter(type_code=filters.type_code)
     if filters.area:

@@ -18,7 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityops.cases import deadlines, workflow
-from cityops.cases.choices import OPEN_STATES, Action, Kind, PhotoStage, Source, Stage, State, Urgency
+from cityops.cases.choices import (
+    CLOCK_STATES,
+    OPEN_STATES,
+    Action,
+    Kind,
+    PhotoStage,
+    Source,
+    Stage,
+    State,
+    Urgency,
+)
 from cityops.cases.models import Attachment, Case, CaseCounter, CaseEvent, DispatchRule, Follow, LoopSettings
 from cityops.cases.workflow import ActorFacts, CaseFacts
 from cityops.catalog import selectors as catalog
@@ -627,7 +637,7 @@ def cases_mark_overdue(*, now: datetime) -> int:
     """Record one overdue event per deadline for every open case past due, and tell its department."""
     count = 0
     ids = list(
-        Case.objects.filter(state__in=OPEN_STATES, due_at__lt=now, paused_at__isnull=True)
+        Case.objects.filter(state__in=CLOCK_STATES, due_at__lt=now, paused_at__isnull=True)
         .exclude(overdue_noted_for=F("due_at"))
         .values_list("pk", flat=True)
     )

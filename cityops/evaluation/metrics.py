@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django.db.models import F, Q
 
-from cityops.cases.choices import OPEN_STATES, State
+from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.evaluation.formulas import INDICATOR_BY_KEY, SATISFIED
 
 
@@ -112,7 +112,7 @@ COUNTERS: dict[str, Callable[[Period], Q]] = {
     "closed_flow": lambda p: Q(close_done=True) & _in("close_end", p),
     # a stock: open cases past the due time of their current step, clock running (the staff
     # "overdue" queue); the period only supplies the moment
-    "overdue_now": lambda p: Q(state__in=OPEN_STATES, due_at__lt=p.as_of, paused=False),
+    "overdue_now": lambda p: Q(state__in=CLOCK_STATES, due_at__lt=p.as_of, paused=False),
 }
 # Steps with on-time counters; handling is the only one whose clock pauses.
 STEPS = ("verify", "file", "dispatch", "handle", "check")
