@@ -2,6 +2,7 @@ from html import escape as quote
 
 from django import template
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from cityops.core.models import TimeUnit
 
@@ -17,29 +18,47 @@ def unit_label(value: str) -> str:
         return value
 
 
+_OPTIONS: dict[tuple, str] = {}  # options markup by (language, choices); filter lists rarely change
+_OPTIONS_MAX = 64
+
+
+def _options(choices) -> str:
+    out = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):
+            out.append(f'<optgroup label="{quote(str(value))}">{_options(label)}</optgroup>')
+            continue
+        out.append(f'<option value="{quote(str(value))}">{quote(str(label))}</option>')
+    return "".join(out)
+
+
+def _options_markup(choices) -> str:
+    try:
+        key = (get_language(), tuple((str(v), str(label)) for v, label in choices))
+    except (TypeError, ValueError):  # grouped choices: not cached
+        return _options(choices)
+    markup = _OPTIONS.get(key)
+    if markup is None:
+        if len(_OPTIONS) >= _OPTIONS_MAX:
+            _OPTIONS.pop(next(iter(_OPTIONS)))
+        markup = _OPTIONS[key] = _options(choices)
+    return markup
+
+
 @register.simple_tag
 def select(field, **attrs):
     """A ``<select>`` for a bound choice field without Django's per-option widget templates.
 
     Filter forms list hundreds of types, areas and departments; rendering each option through the
-    widget template system cost most of a queue page's time.
+    widget template system cost most of a queue page's time. The options' markup is kept per language
+    and list, and the current value marked in it.
     """
     current = field.value()
     current = "" if current is None else str(current)
-
-    def options(choices) -> str:
-        out = []
-        for value, label in choices:
-            if isinstance(label, list | tuple):
-                out.append(f'<optgroup label="{quote(str(value))}">{options(label)}</optgroup>')
-                continue
-            value = str(value)
-            mark = " selected" if value == current else ""
-            out.append(f'<option value="{quote(value)}"{mark}>{quote(str(label))}</option>')
-        return "".join(out)
-
+    markup = _options_markup(field.field.choices)
+    needle = f'<option value="{quote(current)}">'
+    markup = markup.replace(needle, f'<option value="{quote(current)}" selected>', 1)
     extra = "".join(f' {quote(str(k))}="{quote(str(v))}"' for k, v in attrs.items())
     return mark_safe(  # noqa: S308 (every value above is escaped)
-        f'<select name="{quote(field.html_name)}" id="{quote(field.id_for_label)}"{extra}>'
-        f"{options(field.field.choices)}</select>"
+        f'<select name="{quote(field.html_name)}" id="{quote(field.id_for_label)}"{extra}>{markup}</select>'
     )
