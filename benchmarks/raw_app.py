@@ -29,12 +29,12 @@ COUNT_SQL = "SELECT COUNT(*) FROM cases_case WHERE {rare}(state IN ({ph}, {ph}){
 # The dashboard's question: today's intake, filings, dispatches, closings and open cases past due, and
 # the last 30 days of the city's snapshot counters.
 DASH_TODAY_SQL = (
-    "SELECT SUM(CASE WHEN reported_at >= {ph} THEN 1 ELSE 0 END), "
-    "SUM(CASE WHEN file_end >= {ph} THEN 1 ELSE 0 END), "
-    "SUM(CASE WHEN dispatch_end >= {ph} THEN 1 ELSE 0 END), "
-    "SUM(CASE WHEN close_end >= {ph} THEN 1 ELSE 0 END) "
-    "FROM evaluation_casefact WHERE reported_at >= {ph} OR file_end >= {ph} OR dispatch_end >= {ph} "
-    "OR close_end >= {ph}"
+    "SELECT (SELECT COUNT(*) FROM evaluation_casefact WHERE reported_at >= {ph}), "
+    "(SELECT COUNT(*) FROM evaluation_casefact WHERE file_end >= {ph}), "
+    "(SELECT COUNT(*) FROM evaluation_casefact WHERE dispatch_end >= {ph}), "
+    "(SELECT COUNT(*) FROM evaluation_casefact WHERE close_end >= {ph}), "
+    "(SELECT COUNT(*) FROM evaluation_casefact WHERE state IN ('to_verify', 'to_file', 'to_dispatch', "
+    "'dispatched', 'handling', 'to_check', 'to_close') AND due_at < {ph} AND NOT paused)"
 )
 DASH_TREND_SQL = (
     "SELECT day, counters FROM evaluation_metricsnapshot WHERE object_kind = 'city' AND day >= {ph} "
@@ -127,7 +127,8 @@ def dashboard(q: dict) -> dict:
     local = now.astimezone(SHANGHAI)
     start = local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
     p = start if PG else str(start.replace(tzinfo=None))
-    today = rows(DASH_TODAY_SQL, (p,) * 8)[0]
+    now_p = now if PG else str(now.replace(tzinfo=None))
+    today = rows(DASH_TODAY_SQL, (p, p, p, p, now_p))[0]
     since = (local.date() - timedelta(days=30)).isoformat()
     trend = rows(DASH_TREND_SQL, (since,))
     return {"today": list(today), "trend": [[str(d), c] for d, c in trend]}
