@@ -59,6 +59,9 @@ FACILITY_KEYS = {
 }
 
 
+_facility_reading: tuple[datetime, dict] | None = None
+
+
 def _facilities(key: str) -> Provider | None:
     try:
         module = importlib.import_module("cityops.facilities.selectors")
@@ -69,7 +72,13 @@ def _facilities(key: str) -> Provider | None:
         return None
 
     def provider(now: datetime) -> Reading | None:
-        return _from_mapping(fn(now), FACILITY_KEYS[key])
+        # Every facility target reads the same indicators: compute them once per moment (a page
+        # reads all its targets with one ``now``).
+        global _facility_reading
+        cached = _facility_reading
+        if cached is None or cached[0] is not now:
+            cached = _facility_reading = (now, fn(now))
+        return _from_mapping(cached[1], FACILITY_KEYS[key])
 
     return provider
 
