@@ -136,7 +136,9 @@ def nearest_toilets(
         .select_related("last_inspection")
         .order_by("_d2", "id")
     )
-    batch = max(limit * 3, 30)
+    # The approximate order is all but exact: a few spare rows cover the difference, unless many
+    # candidates may be dropped (closed ones, when only open toilets are asked for).
+    batch = max(limit * 3, 30) if open_only else limit + 10
     found: list[Nearby] = []
     offset = 0
     while True:
