@@ -1,11 +1,12 @@
 """The demo generator at any scale: realistic arrivals, places, types and department diligence.
 
 One seeded plan per case (``plan_cases``), executed either through the services (``run_services``:
-small scales, every rule enforced by the real code) or by the bulk path (``run_bulk``: the same
-transitions replayed in memory with the pure ``deadlines`` functions and written with
-``bulk_create`` in batches, one transaction per batch). Both paths keep the same invariants: every
-case's state is the ``to_state`` of its last event, each event starts where the previous one ended,
-deadlines are what the pure functions compute, numbers are unique and the month counters agree.
+small scales, every rule enforced by the real code) or by the bulk path (``run_bulk``, in
+``cityops.demo.bulk``: the same transitions replayed in memory with the ``deadlines`` arithmetic,
+rows built by two processes and written by one, one transaction per batch). Both paths keep the
+same invariants: every case's state is the ``to_state`` of its last event, each event starts where
+the previous one ended, deadlines are what the pure functions compute, numbers are unique and the
+month counters agree.
 
 Patterns drawn:
 * arrivals by season and weekday (fewer on weekends and official holidays), by hour (inspectors in
@@ -19,16 +20,17 @@ Patterns drawn:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import math
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
-from cityops.cases.choices import Action, Kind, Source, Stage, State, Urgency
+from cityops.cases.choices import Action, Kind, Source, State, Urgency
 
 # (code, weight, description, season) — season: months with a higher weight (multiplier).
 TYPES = [
@@ -147,6 +149,16 @@ def _holidays(calendar, dates_from: date, dates_to: date) -> set[date]:
     return out
 
 
+def _picker(rng: random.Random, population, weights=None, cum_weights=None):
+    """``rng.choices(population, weights)[0]`` with the cumulative weights summed once, not per call.
+
+    Same draws and same results as ``choices`` (it bisects the same sums with the same ``random()``).
+    """
+    cum = list(cum_weights) if cum_weights is not None else list(itertools.accumulate(weights))
+    total, hi, draw, pop = cum[-1] + 0.0, len(cum) - 1, rng.random, population
+    return lambda: pop[bisect.bisect(cum, draw() * total, 0, hi)]
+
+
 def plan_cases(*, count: int, days: int, seed: int, now: datetime, calendar) -> list[Plan]:
     """``count`` case plans over the ``days`` before ``now``, in time order. Pure apart from ``calendar``."""
     rng = random.Random(seed)
@@ -156,7 +168,6 @@ def plan_cases(*, count: int, days: int, seed: int, now: datetime, calendar) -> 
     codes, type_w = [t[0] for t in TYPES], [t[1] for t in TYPES]
     # Season shifts the type mix: weight of a type over the span = its mean seasonal factor.
     span_w = [w * (cum[c][-1] / cum["07001"][-1]) for c, w in zip(codes, type_w, strict=True)]
-    place_w = [p[4] for p in PLACES]
     hot_rng = random.Random(seed + 1)
     hotspots = [
         (p[1] + hot_rng.gauss(0, p[3] / 2), p[2] + hot_rng.gauss(0, p[3] / 2), p[5][0])
@@ -164,43 +175,51 @@ def plan_cases(*, count: int, days: int, seed: int, now: datetime, calendar) -> 
         for _ in (0, 1)
     ]
     tz = local_now.tzinfo
+    # The draws below are exactly those of ``rng.choices(...)[0]`` etc., in the same order.
+    pick_code = _picker(rng, codes, span_w)
+    pick_day = {c: _picker(rng, dates, cum_weights=cum[c]) for c in codes}
+    pick_source = _picker(rng, [s for s, _ in SOURCES], [w for _, w in SOURCES])
+    pick_hour = {id(h): _picker(rng, range(24), h) for h in (HOURS_EVENING, HOURS_INSPECTOR, HOURS_PUBLIC)}
+    pick_place = _picker(rng, PLACES, [p[4] for p in PLACES])
+    random_, randrange, gauss, uniform = rng.random, rng.randrange, rng.gauss, rng.uniform
+    descriptions = {c: TYPE_INFO[c][2] for c in codes}
     plans = []
     for i in range(count):
-        code = rng.choices(codes, span_w)[0]
-        d = rng.choices(dates, cum_weights=cum[code])[0]
-        source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+        code = pick_code()
+        d = pick_day[code]()
+        source = pick_source()
         if code in EVENING_TYPES and 5 <= d.month <= 9:
             hours = HOURS_EVENING
         else:
             hours = HOURS_INSPECTOR if source in VERIFIED else HOURS_PUBLIC
-        hour = rng.choices(range(24), hours)[0]
-        at = datetime(d.year, d.month, d.day, hour, rng.randrange(60), rng.randrange(60), tzinfo=tz)
+        hour = pick_hour[id(hours)]()
+        at = datetime(d.year, d.month, d.day, hour, randrange(60), randrange(60), tzinfo=tz)
         if at >= local_now:
-            at = local_now - timedelta(minutes=rng.uniform(5, 600))
-        if rng.random() < HOTSPOT_SHARE:
+            at = local_now - timedelta(minutes=uniform(5, 600))
+        if random_() < HOTSPOT_SHARE:
             lat, lon, street = rng.choice(hotspots)
-            lat, lon = lat + rng.gauss(0, 0.00008), lon + rng.gauss(0, 0.00008)
+            lat, lon = lat + gauss(0, 0.00008), lon + gauss(0, 0.00008)
         else:
-            place = rng.choices(PLACES, place_w)[0]
-            lat, lon = place[1] + rng.gauss(0, place[3]), place[2] + rng.gauss(0, place[3])
+            place = pick_place()
+            lat, lon = place[1] + gauss(0, place[3]), place[2] + gauss(0, place[3])
             street = rng.choice(place[5])
         public = source not in VERIFIED
-        roll = rng.random()
+        roll = random_()
         end = "reject" if roll < 0.03 else "invalidate" if roll < (0.06 if public else 0.04) else ""
-        if not end and rng.random() < 0.01:
+        if not end and random_() < 0.01:
             end = "park"
         plans.append(
             Plan(
                 seq=i,
                 reported_at=at.astimezone(UTC),
                 type_code=code,
-                description=TYPE_INFO[code][2],
+                description=descriptions[code],
                 lat=round(lat, 6),
                 lon=round(lon, 6),
-                address=f"{street}{rng.randrange(1, 300)}号附近",
+                address=f"{street}{randrange(1, 300)}号附近",
                 source=source,
-                urgency=Urgency.URGENT if rng.random() < 0.05 else Urgency.NORMAL,
-                reporter_phone=f"139{rng.randrange(10**8):08d}" if public else "",
+                urgency=Urgency.URGENT if random_() < 0.05 else Urgency.NORMAL,
+                reporter_phone=f"139{randrange(10**8):08d}" if public else "",
                 rng_seed=rng.getrandbits(32),
                 end=end,
             )
@@ -455,324 +474,19 @@ def run_services(*, plans: list[Plan], now: datetime, ref: Reference | None = No
 
 
 # ------------------------------------------------------------------------------------------------
-# path 2: bulk
-
-
-TERMINAL_NO_CLOCK = {Action.CLOSE, Action.REJECT, Action.INVALIDATE}
-PRIVATE_ACTIONS = {Action.URGE, Action.REQUEST_EXTENSION, Action.DENY_EXTENSION, Action.APPROVE_EXTENSION}
-TARGET = {
-    Action.VERIFY: (State.TO_FILE, Stage.FILE),
-    Action.FILE: (State.TO_DISPATCH, Stage.DISPATCH),
-    Action.REJECT: (State.REJECTED, None),
-    Action.INVALIDATE: (State.INVALID, None),
-    Action.DISPATCH: (State.DISPATCHED, Stage.HANDLE),
-    Action.ACCEPT: (State.HANDLING, None),
-    Action.PARK: (State.PARKED, None),
-    Action.REPORT_DONE: (State.TO_CHECK, Stage.CHECK),
-    Action.CHECK_PASS: (State.TO_CLOSE, Stage.CLOSE),
-    Action.CHECK_FAIL: (State.HANDLING, Stage.HANDLE),
-    Action.CLOSE: (State.CLOSED, None),
-}
-
-
-class _Row:
-    """A model row as a plain attribute bag: building millions of model instances costs more than the
-    writes. Attribute names are the model's ``attname`` (``department_id``), defaults filled in."""
-
-    def __init__(self, defaults: dict, **values):
-        self.__dict__.update(defaults)
-        self.__dict__.update(values)
-
-
-_DEFAULTS: dict = {}
-
-
-def _defaults(model) -> dict:
-    if model not in _DEFAULTS:
-        _DEFAULTS[model] = {
-            f.attname: f.get_default() for f in model._meta.concrete_fields if not f.primary_key
-        }
-    return {
-        k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-        for k, v in _DEFAULTS[model].items()
-    }
-
-
-def _number_allocator(months: set[str]):
-    from cityops.cases.models import CaseCounter
-
-    last = dict(CaseCounter.objects.filter(month__in=months).values_list("month", "last"))
-
-    def next_number(month: str) -> str:
-        last[month] = last.get(month, 0) + 1
-        return f"{month}-{last[month]:06d}"
-
-    return next_number, last
-
-
-def _build_case(plan: Plan, ref: Reference, number: str, now: datetime, step_due):
-    """The case row and its event rows, replaying the transition table in memory."""
-    from cityops.cases import deadlines, workflow
-    from cityops.cases.models import Case, CaseEvent
-
-    where = ref.where(plan.lat, plan.lon)
-    info = ref.type_info(plan.type_code)
-    public = plan.source not in VERIFIED
-    inspector = ref.users.get("demo-inspector")
-    case = _Row(
-        _defaults(Case),
-        number=number,
-        source=plan.source,
-        kind=Kind.MATTER,
-        type_code=info.code,
-        type_name=info.name,
-        urgency=plan.urgency,
-        description=plan.description,
-        lat=plan.lat,
-        lon=plan.lon,
-        address=plan.address,
-        county_code=where.county.code if where.county else where.city.code,
-        township_code=where.township.code if where.township else "",
-        community_code=where.community.code if where.community else "",
-        grid_code=where.grid,
-        area_class=where.area_class or "",
-        state=State.TO_VERIFY if public else State.TO_FILE,
-        reporter_phone=plan.reporter_phone,
-        reported_by_id=None if public else inspector.pk,
-        inspector_id=None if public else inspector.pk,
-        merged_into_id=None,
-        department_id=None,
-        is_public=True,
-        tracking_token=hashlib.sha256(f"{plan.rng_seed}:{number}".encode()).hexdigest()[:24],
-        reported_at=plan.reported_at,
-        updated_at=plan.reported_at,
-    )
-    stage = Stage.VERIFY if public else Stage.FILE
-    case.stage, case.stage_started_at, case.due_at = (
-        stage,
-        plan.reported_at,
-        step_due(stage, plan.reported_at),
-    )
-    events = [
-        _Row(
-            _defaults(CaseEvent),
-            action=Action.REPORT,
-            actor_id=None if public else inspector.pk,
-            actor_name="" if public else inspector.display_name,
-            from_state="",
-            to_state=case.state,
-            data={"source": plan.source},
-            at=plan.reported_at,
-        )
-    ]
-    dept = ref.department(plan.type_code, case.county_code, case.township_code)
-    cond_ref, limit, unit, milestones = ref.filing(plan.type_code, plan.urgency, case.area_class)
-    steps = plan_steps(
-        plan, department_code=dept.code if dept else "", handle_hours=_handle_hours(limit, unit), now=now
-    )
-    cal = ref.calendar
-    for step in steps:
-        action = Action(step.action)
-        if action is Action.DISPATCH and dept is None:
-            break
-        t = workflow.TABLE[action]
-        assert State(case.state) in t.sources, (case.number, case.state, action)
-        from_state = case.state
-        target, stage = TARGET[action]
-        case.state = target
-        if stage is not None and stage is not Stage.HANDLE:
-            case.stage, case.stage_started_at, case.due_at = stage, step.at, step_due(stage, step.at)
-        extra: dict = {}
-        if action is Action.FILE:
-            case.condition_ref, case.handle_limit, case.handle_unit = cond_ref, limit, unit
-            case.milestones = [dict(m) for m in milestones]
-            case.filed_at = step.at
-            extra = {"condition": cond_ref, "limit": str(limit), "unit": unit}
-        elif action is Action.DISPATCH:
-            case.department_id = dept.pk
-            case.dispatched_at = step.at
-            case.stage, case.stage_started_at = Stage.HANDLE, step.at
-            case.handle_due_at = deadlines.due(step.at, case.handle_limit, case.handle_unit, cal)
-            if case.milestones:
-                case.milestones = deadlines.milestone_dues(step.at, case.milestones, cal)
-                case.handle_due_at = max(datetime.fromisoformat(m["due"]) for m in case.milestones)
-            case.due_at = case.handle_due_at
-            case.paused_at = None
-            extra = {"department": dept.code, "proposed": dept.code, "override": False}
-        elif action is Action.PARK:
-            case.paused_at = step.at
-        elif action is Action.REPORT_DONE:
-            case.handled_at = step.at
-        elif action is Action.CHECK_FAIL:
-            case.rework_count += 1
-            paused_from = case.handled_at
-            if case.milestones and paused_from:
-                case.milestones = deadlines.milestones_resumed(case.milestones, paused_from, step.at, cal)
-            if case.handle_due_at and paused_from:
-                case.handle_due_at = deadlines.resumed_due(
-                    case.handle_due_at, paused_from, step.at, case.handle_unit, cal
-                )
-            case.paused_at = None
-            case.stage, case.stage_started_at, case.due_at = Stage.HANDLE, step.at, case.handle_due_at
-        elif action in TERMINAL_NO_CLOCK:
-            case.stage, case.stage_started_at, case.due_at = "", None, None
-            if action is Action.CLOSE:
-                case.closed_at = step.at
-        actor = ref.handler(dept) if step.who == "handler" else ref.users[step.who]
-        case.updated_at = step.at
-        events.append(
-            _Row(
-                _defaults(CaseEvent),
-                action=action,
-                actor_id=actor.pk,
-                actor_name=actor.display_name or "",
-                from_state=from_state,
-                to_state=case.state,
-                department_id=case.department_id,
-                note=step.reason,
-                data=extra,
-                is_public=action not in PRIVATE_ACTIONS,
-                at=step.at,
-            )
-        )
-    if case.state == State.CLOSED and dept is not None:
-        rating = rating_for(plan, dept.code)
-        if rating:
-            at = case.closed_at + timedelta(hours=3)
-            case.rating, case.rated_at, case.updated_at = rating, at, at
-            events.append(
-                _Row(
-                    _defaults(CaseEvent),
-                    action=Action.RATE,
-                    actor_id=None,
-                    actor_name="",
-                    from_state=case.state,
-                    to_state=case.state,
-                    department_id=case.department_id,
-                    data={"rating": rating},
-                    is_public=False,
-                    at=at,
-                )
-            )
-    return case, events
-
-
-def _row_writer(model, connection):
-    """(sql, to_row) for a plain multi-row INSERT of ``model`` with explicit ids: the ORM's bulk_create
-    spends most of its time preparing values, one field of one row at a time."""
-    from django.db import models as m
-
-    fields = list(model._meta.concrete_fields)
-    ops = connection.ops
-    convs = []
-    for f in fields:
-        if isinstance(f, m.DateTimeField):
-            convs.append(
-                (lambda v: str(v.astimezone(UTC).replace(tzinfo=None)))
-                if connection.vendor == "sqlite"
-                else ops.adapt_datetimefield_value
-            )
-        elif isinstance(f, m.JSONField):
-            convs.append(lambda v, enc=f.encoder: ops.adapt_json_value(v, enc))
-        elif isinstance(f, m.DecimalField):
-            convs.append(
-                lambda v, md=f.max_digits, dp=f.decimal_places: ops.adapt_decimalfield_value(v, md, dp)
-            )
-        else:
-            convs.append(None)
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {qn(model._meta.db_table)} ({cols}) VALUES ({marks})"
-    attnames = [f.attname for f in fields]
-    pairs = list(zip(attnames, convs, strict=True))
-
-    def to_row(obj) -> tuple:
-        d = obj.__dict__
-        return tuple(c(d[a]) if c is not None and d[a] is not None else d[a] for a, c in pairs)
-
-    return sql, to_row
-
-
-def _next_ids(model, connection) -> int:
-    from django.db.models import Max
-
-    return (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
-
-
-def _reset_sequences(models, connection) -> None:
-    if connection.vendor != "postgresql":
-        return
-    from django.core.management.color import no_style
-
-    with connection.cursor() as cur:
-        for sql in connection.ops.sequence_reset_sql(no_style(), models):
-            cur.execute(sql)
+# path 2: bulk (``cityops.demo.bulk``)
 
 
 def run_bulk(
-    *, plans: list[Plan], now: datetime, batch: int = 2000, ref: Reference | None = None, progress=None
+    *,
+    plans: list[Plan],
+    now: datetime,
+    batch: int = 2000,
+    ref: Reference | None = None,
+    progress=None,
+    workers: int | None = None,
 ) -> int:
-    """Write every plan as plain multi-row INSERTs with explicit ids, one transaction per batch.
+    """Write every plan by the bulk path; see ``cityops.demo.bulk.run_bulk``."""
+    from cityops.demo import bulk
 
-    Rows are built by replaying the transition table in memory (``_build_case``), facts by the
-    evaluation app's pure derivation, so they are exactly what the services would have written
-    (less photos, follows and notifications).
-    """
-    from django.db import connection
-
-    from cityops.cases import deadlines
-    from cityops.cases.models import Case, CaseCounter, CaseEvent
-    from cityops.catalog import selectors as catalog
-    from cityops.evaluation.models import CaseFact
-    from cityops.evaluation.services import fact_timing, fact_values_with
-
-    ref = ref or Reference(now)
-    cal = ref.calendar
-    limits = {s.value: catalog.step_limit(s.value) for s in Stage if s is not Stage.HANDLE}
-
-    def step_due(stage, start):
-        limit = limits.get(str(stage))
-        return None if limit is None else deadlines.due(start, limit.limit, limit.unit, cal)
-
-    timing = (cal, step_due, fact_timing(cal)[2])
-    plans = [p for p in plans if ref.where(p.lat, p.lon) is not None and ref.type_info(p.type_code)]
-    months = {timezone.localtime(p.reported_at).strftime("%Y-%m") for p in plans}
-    next_number, last = _number_allocator(months)
-    # Warm the per-department handlers outside the batches (they may create users).
-    for p in plans[:: max(1, len(plans) // 500)]:
-        w = ref.where(p.lat, p.lon)
-        county = w.county.code if w.county else w.city.code
-        d = ref.department(p.type_code, county, w.township.code if w.township else "")
-        if d is not None:
-            ref.handler(d)
-    case_sql, case_row = _row_writer(Case, connection)
-    event_sql, event_row = _row_writer(CaseEvent, connection)
-    fact_sql, fact_row = _row_writer(CaseFact, connection)
-    case_id, event_id = _next_ids(Case, connection), _next_ids(CaseEvent, connection)
-    made = 0
-    for start in range(0, len(plans), batch):
-        chunk = plans[start : start + batch]
-        built = []
-        for p in chunk:
-            month = timezone.localtime(p.reported_at).strftime("%Y-%m")
-            case, events = _build_case(p, ref, next_number(month), now, step_due)
-            case.id = case_id
-            case_id += 1
-            for e in events:
-                e.case_id = case.id
-                e.id = event_id
-                event_id += 1
-            fact = _Row(_defaults(CaseFact), case_id=case.id, **fact_values_with(case, events, timing))
-            built.append((case, events, fact))
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.executemany(case_sql, [case_row(c) for c, _e, _f in built])
-            cur.executemany(event_sql, [event_row(e) for _c, evs, _f in built for e in evs])
-            cur.executemany(fact_sql, [fact_row(f) for _c, _e, f in built])
-            for month in {c.number[:7] for c, _e, _f in built}:
-                CaseCounter.objects.update_or_create(month=month, defaults={"last": last[month]})
-        made += len(built)
-        if progress:
-            progress(made, len(plans))
-    _reset_sequences([Case, CaseEvent], connection)
-    return made
+    return bulk.run_bulk(plans=plans, now=now, batch=batch, ref=ref, progress=progress, workers=workers)

@@ -36,11 +36,30 @@ def world(demo_people, settings, tmp_path):
     return demo_people
 
 
-def _generate(bulk: bool, count: int = 50, seed: int = 7) -> int:
+def _generate(bulk: bool, count: int = 50, seed: int = 7, batch: int = 16, workers: int | None = None) -> int:
     out = io.StringIO()
     args = ["--cases", str(count), "--days", "60", "--seed", str(seed), "--now", NOW.isoformat()]
-    call_command("demo_generate", *args, *(["--bulk", "--batch", "16"] if bulk else []), stdout=out)
+    if bulk:
+        args += ["--bulk", "--batch", str(batch)]
+        if workers is not None:
+            args += ["--workers", str(workers)]
+    call_command("demo_generate", *args, stdout=out)
     return Case.objects.count()
+
+
+def _rows() -> dict[str, list[tuple]]:
+    """Every generated row, field by field, in id order."""
+    return {
+        model.__name__: list(model.objects.order_by("pk").values_list())
+        for model in (Case, CaseEvent, CaseFact, CaseCounter)
+    }
+
+
+def _forget_cases() -> None:
+    CaseFact.objects.all().delete()
+    CaseEvent.objects.all().delete()
+    Case.objects.all().delete()
+    CaseCounter.objects.all().delete()
 
 
 def _check_invariants() -> Counter:
@@ -84,8 +103,9 @@ def test_service_path_keeps_the_invariants(world):
 
 
 @pytest.mark.django_db(transaction=False)
-def test_bulk_path_keeps_the_invariants_and_matches_the_services_facts(world):
-    made = _generate(bulk=True)
+@pytest.mark.parametrize("workers", [0, 1])
+def test_bulk_path_keeps_the_invariants_and_matches_the_services_facts(world, workers):
+    made = _generate(bulk=True, workers=workers)
     assert made >= 45
     states = _check_invariants()
     assert states[State.CLOSED] > 0 and len(states) >= 3
@@ -111,3 +131,27 @@ def test_generation_is_idempotent_and_deterministic(world):
     first = list(Case.objects.order_by("number").values_list("number", "type_code", "state", "reported_at"))
     _generate(bulk=True, count=30)  # already there: nothing to do
     assert Case.objects.count() == len(first)
+
+
+@pytest.mark.django_db(transaction=False)
+def test_bulk_rows_do_not_depend_on_processes_or_batch_size(world):
+    """One process or a forked helper, small chunks or one: the same rows, id for id."""
+    _generate(bulk=True, count=80, workers=0, batch=80)
+    single = _rows()
+    assert len(single["Case"]) >= 70
+    _forget_cases()
+    _generate(bulk=True, count=80, workers=1, batch=3)
+    assert _rows() == single
+
+
+@pytest.mark.django_db(transaction=False)
+def test_bulk_marks_the_days_it_fills_so_earlier_snapshots_are_not_read(world):
+    from cityops.evaluation import services as evaluation
+    from cityops.evaluation.models import SnapshotDay
+
+    evaluation.snapshots_update(now=NOW, days=20)  # what demo_setup leaves: snapshots of empty days
+    usable_before = [h.day for h in SnapshotDay.objects.all() if evaluation.snapshot_usable(h)]
+    assert usable_before  # past days, computed after they ended
+    _generate(bulk=True, count=40)
+    headers = SnapshotDay.objects.filter(day__in=usable_before)
+    assert not [h.day for h in headers if evaluation.snapshot_usable(h)]

@@ -1,5 +1,5 @@
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.management import call_command
@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cityops.cases.models import Case
 from cityops.demo.generate import Reference, plan_cases, run_bulk, run_services
+from cityops.evaluation.services import snapshot_days_touch
 
 
 class Command(BaseCommand):
@@ -22,8 +23,17 @@ class Command(BaseCommand):
         parser.add_argument("--cases", type=int, default=1000)
         parser.add_argument("--days", type=int, default=365)
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--bulk", action="store_true", help="bulk_create in batches (large scales)")
+        parser.add_argument(
+            "--bulk", action="store_true", help="write rows built in memory, in batches (large scales)"
+        )
         parser.add_argument("--batch", type=int, default=2000)
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="--bulk: helper processes that build rows besides this one (default: one per further "
+            "core, at most one; 0 builds everything here). The rows written do not depend on it.",
+        )
         parser.add_argument("--now", default="", help="ISO time to generate up to (default: now)")
         parser.add_argument("--reference", action="store_true", help="run demo_setup --cases 0 first")
 
@@ -56,7 +66,20 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {done}/{total} cases, {rate:.0f}/s")
 
         if options["bulk"]:
-            made = run_bulk(plans=plans, now=now, batch=options["batch"], ref=ref, progress=progress)
+            made = run_bulk(
+                plans=plans,
+                now=now,
+                batch=options["batch"],
+                ref=ref,
+                progress=progress,
+                workers=options["workers"],
+            )
+            # The bulk rows bypass the fact signal: mark every day they may count on, so daily
+            # snapshots taken before (demo_setup's) are recomputed rather than read.
+            if plans:
+                first = timezone.localdate(min(p.reported_at for p in plans))
+                last = timezone.localdate(now)
+                snapshot_days_touch({first + timedelta(days=i) for i in range((last - first).days + 1)})
         else:
             made = run_services(plans=plans, now=now, ref=ref)
         self.stdout.write(f"demo cases: {made} in {time.monotonic() - started:.1f}s")
