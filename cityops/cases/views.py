@@ -276,7 +276,12 @@ def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse
     now = _now()
     events = list(selectors.case_events_for(request.user, case))
     by_stage: OrderedDict[str, list] = OrderedDict((s.value, []) for s in PhotoStage)
+    # Labels looked up once per page: Django's get_FOO_display rebuilds its choice map on every call.
+    actions, states = dict(Action.choices), dict(State.choices)
     for ev in events:
+        ev.action_label = actions.get(ev.action, ev.action)
+        ev.from_label = states.get(ev.from_state, ev.from_state)
+        ev.to_label = states.get(ev.to_state, ev.to_state)
         for p in ev.photos.all():
             by_stage[p.stage].append(p)
     photo_stages = [(PhotoStage(s).label, ps) for s, ps in by_stage.items() if ps]
