@@ -27,7 +27,7 @@ from cityops.core.calendar import load_calendar
 from cityops.core.errors import DomainError
 from cityops.core.worktime import WORKING_UNITS, Unit
 from cityops.geography.choices import AreaLevel
-from cityops.geography.selectors import area_choices, area_list
+from cityops.geography.selectors import area_choices, area_names
 from cityops.organization.choices import Role
 from cityops.organization.selectors import (
     department_list_for,
@@ -297,12 +297,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse
             "actions": _action_forms(request, case, now),
             "show_reporter": sees_whole_city(request.user),
             "can_reply": services.reply_allowed(request.user, case),
-            "area_names": {
-                a.code: a.name
-                for a in area_list().filter(
-                    code__in=[c for c in (case.county_code, case.township_code, case.community_code) if c]
-                )
-            },
+            "area_names": area_names([case.county_code, case.township_code, case.community_code]),
         },
         status=status,
     )

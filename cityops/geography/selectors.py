@@ -185,6 +185,12 @@ def area_list(
     return qs.order_by("code")
 
 
+def area_names(codes) -> dict[str, str]:
+    """Names of the areas with ``codes`` (a case's county, township, community), from the cached index."""
+    areas = _snapshot().areas
+    return {code: areas[code].name for code in codes if code in areas}
+
+
 def area_choices(*levels: str) -> list[tuple[str, str]]:
     """Active areas of ``levels`` as (code, name), level by level in code order.
 
