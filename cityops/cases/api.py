@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from cityops.cases import selectors, services
 from cityops.cases.choices import Action, Kind, Source, State, Urgency
-from cityops.cases.models import Case
+from cityops.cases.models import Attachment, Case
 from cityops.cases.workflow import TABLE
 from cityops.core.errors import DomainError
 from cityops.organization.selectors import roles_of, sees_whole_city
@@ -478,7 +478,10 @@ class CaseListView(APIView):
             now=timezone.now(),
         )
         # The new case is answered as built: re-reading it would cost a query, and a reporter without a
-        # whole-city role (a handler) could not read it back through the queue rule anyway.
+        # whole-city role (a handler) could not read it back through the queue rule anyway. Without
+        # photos its photo list is known to be empty (Django's prefetch cache, no query).
+        if not d["photos"]:
+            case._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
         return Response(
             CaseDetailSerializer(case, context=_context(request)).data,
             status=status.HTTP_201_CREATED,
