@@ -20,6 +20,7 @@ from django.db.backends.sqlite3 import base
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_fd: int | None = None
+    _writer_pid: int | None = None
     _writer_held = False
 
     def _writer_lock_path(self) -> str | None:
@@ -31,18 +32,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _writer_acquire(self) -> None:
         if self._writer_held:
             return
-        if self._writer_fd is None:
+        if self._writer_fd is None or self._writer_pid != os.getpid():
+            # A forked child shares its parent's open file, and with it the lock: open its own.
             path = self._writer_lock_path()
             if path is None:
                 return
-            self._writer_fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._writer_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._writer_pid = os.getpid()
         fcntl.flock(self._writer_fd, fcntl.LOCK_EX)
         self._writer_held = True
 
     def _writer_release(self) -> None:
         if self._writer_held:
             self._writer_held = False
-            fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
+            if self._writer_pid == os.getpid():  # never a parent's lock from a forked child
+                fcntl.flock(self._writer_fd, fcntl.LOCK_UN)
 
     def _start_transaction_under_autocommit(self):
         self._writer_acquire()
@@ -69,6 +73,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return super()._close()
         finally:
             self._writer_release()
-            if self._writer_fd is not None:
+            if self._writer_fd is not None and self._writer_pid == os.getpid():
                 os.close(self._writer_fd)
-                self._writer_fd = None
+            self._writer_fd = None

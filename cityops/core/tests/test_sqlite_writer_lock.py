@@ -116,3 +116,29 @@ def test_many_writers_with_no_busy_wait_lose_nothing(tmp_path):
         cur.execute("SELECT v FROM counter")
         assert cur.fetchone() == (600,)
     conn.close()
+
+
+def test_a_forked_child_queues_on_its_own_lock_and_never_frees_its_parents(tmp_path):
+    db = tmp_path / "fork.sqlite3"
+    conn = _handler(db, 1000)["w"]
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE counter (v INTEGER)")
+        cur.execute("INSERT INTO counter VALUES (0)")
+    conn._start_transaction_under_autocommit()  # the parent holds the lock
+    pid = os.fork()
+    if pid == 0:  # the child: must not release the parent's lock, and must wait for its own turn
+        code = 0
+        try:
+            conn._writer_release()
+            probe = os.open(f"{db}-writers.lock", os.O_RDWR)
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                code = 3  # the parent's lock was gone
+            except BlockingIOError:
+                code = 0
+        finally:
+            os._exit(code)
+    _pid, status = os.waitpid(pid, 0)
+    conn.commit()
+    conn.close()
+    assert os.waitstatus_to_exitcode(status) == 0
