@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.cases.models import Case, CaseEvent
-from cityops.core.db import Rare
+from cityops.core.db import Rare, one_or_none
 from cityops.organization.choices import Role
 from cityops.organization.selectors import department_paths_of, roles_of, sees_whole_city
 
@@ -42,12 +42,8 @@ def case_list_for(user) -> QuerySet[Case]:
 
 
 def case_get_for(user, number: str) -> Case | None:
-    # Numbers are unique: no ordering to compile, and the case a merged one points to (rarely set, a
-    # whole second case row) is read only when shown. Building this query cost more than running it.
-    found = list(
-        case_list_for(user).select_related("department", "inspector").filter(number=number).order_by()[:1]
-    )
-    return found[0] if found else None
+    # The case a merged one points to (rarely set, a whole second case row) is read only when shown.
+    return one_or_none(case_list_for(user).select_related("department", "inspector").filter(number=number))
 
 
 def case_events_for(user, case: Case) -> QuerySet[CaseEvent]:
@@ -71,10 +67,10 @@ def public_case_get(number: str, *, token: str = "") -> Case | None:
     """A case by number for the public side; with the reporter's tracking token, also a private case."""
     qs = Case.objects.select_related("department", "merged_into").filter(number=number)
     if token:
-        case = qs.filter(tracking_token=token).first()
+        case = one_or_none(qs.filter(tracking_token=token))
         if case is not None and len(token) >= 16:
             return case
-    return public_case_list().select_related("department", "merged_into").filter(number=number).first()
+    return one_or_none(public_case_list().select_related("department", "merged_into").filter(number=number))
 
 
 def public_events(case: Case) -> QuerySet[CaseEvent]:

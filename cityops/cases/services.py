@@ -33,6 +33,7 @@ from cityops.cases.models import Attachment, Case, CaseCounter, CaseEvent, Dispa
 from cityops.cases.workflow import ActorFacts, CaseFacts
 from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
+from cityops.core.db import one_or_none
 from cityops.core.errors import DomainError
 from cityops.core.images import clean_image
 from cityops.geography.distance import bbox, haversine_m
@@ -49,12 +50,6 @@ MAX_PHOTOS = 9
 
 # ------------------------------------------------------------------------------------------------
 # helpers
-
-
-def _one(qs):
-    """The one row of a lookup by a unique key, or None: unlike ``first()`` no ORDER BY to build."""
-    found = list(qs.order_by()[:1])
-    return found[0] if found else None
 
 
 def _next_number(now: datetime) -> str:
@@ -398,7 +393,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
     """Execute one action of the transition table on the case ``number``, as ``actor``, at ``now``."""
     photos = list(photos)
     with transaction.atomic():
-        case = _one(Case.objects.select_for_update().filter(number=number))
+        case = one_or_none(Case.objects.select_for_update().filter(number=number))
         if case is None:
             raise DomainError(_("No case %(number)s.") % {"number": number}, code="not_found")
         if case.department_id:
@@ -544,7 +539,9 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
             case.stage, case.stage_started_at, case.due_at = "", None, None
             public_text = _("Your report %(number)s was not filed: %(reason)s")
         elif action is Action.MERGE:
-            original = _one(Case.objects.select_for_update().filter(number=(data.original or "").strip()))
+            original = one_or_none(
+                Case.objects.select_for_update().filter(number=(data.original or "").strip())
+            )
             if original is None or original.pk == case.pk:
                 raise DomainError(_("Choose an existing original case to merge into."), code="original")
             if original.state not in OPEN_STATES:
@@ -623,7 +620,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
 def case_follow(*, number: str, phone: str = "", email: str = "", now: datetime) -> Case:
     """A citizen says "me too": counted on the case and sent its updates."""
     with transaction.atomic():
-        case = _one(Case.objects.select_for_update().filter(number=number, state__in=OPEN_STATES))
+        case = one_or_none(Case.objects.select_for_update().filter(number=number, state__in=OPEN_STATES))
         if case is None:
             raise DomainError(_("That case is not open any more."), code="not_open")
         Case.objects.filter(pk=case.pk).update(followers=F("followers") + 1, updated_at=now)
@@ -701,7 +698,7 @@ REPLY_ROLES = frozenset({Role.OPERATOR, Role.DUTY_CHIEF, Role.DISPATCHER, Role.L
 
 
 def _locked_case(number: str) -> Case:
-    case = _one(Case.objects.select_for_update().filter(number=number))
+    case = one_or_none(Case.objects.select_for_update().filter(number=number))
     if case is None:
         raise DomainError(_("No case %(number)s.") % {"number": number}, code="not_found")
     if case.department_id:

@@ -94,7 +94,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     """A work queue with filters, search and paging that never counts the whole table."""
     _staff_only(request)
     now = _now()
-    form, area_names = _filter_form(request)
+    form, names_of_areas = _filter_form(request)
     filters = form.filters()
     page = form.value("page", 1)
     size = form.value("size", DEFAULT_PAGE_SIZE)
@@ -112,7 +112,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     detail_url = reverse("cases:detail", args=["-"])
     state_labels = dict(State.choices)
     for c in rows:
-        c.area_name = area_names.get(c.township_code) or area_names.get(c.county_code, c.county_code)
+        c.area_name = names_of_areas.get(c.township_code) or names_of_areas.get(c.county_code, c.county_code)
         c.is_overdue = c.state in OPEN_STATES and deadlines.is_overdue(c.due_at, now, c.paused_at is not None)
         c.url = detail_url.replace("/-/", f"/{quote(c.number)}/")
         c.state_label = state_labels.get(c.state, c.state)

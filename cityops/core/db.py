@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import BooleanField, ExpressionWrapper, Func, Q
+from django.db.models import BooleanField, ExpressionWrapper, Func, Q, QuerySet
 
 
 class Rare(Func):
@@ -29,3 +29,10 @@ class Rare(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"likelihood({sql}, {self.probability!r})", params
+
+
+def one_or_none(qs: QuerySet):
+    """The one row of a lookup by a unique key, or None: unlike ``first()``, no ORDER BY to build
+    (compiling it cost more than running the lookup) or to mislead the planner."""
+    found = list(qs.order_by()[:1])
+    return found[0] if found else None

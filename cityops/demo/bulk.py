@@ -640,8 +640,14 @@ def run_bulk(
         ordered_map(build, -(-len(kept) // batch), write, workers=workers)
     _reset_sequences([Case, CaseEvent])
     from cityops.evaluation.models import CaseFact
+    from cityops.evaluation.services import snapshot_days_touch
 
     _analyze([Case, CaseEvent, CaseFact])
+    # The rows bypass the fact signal: mark every day they may count on, so daily snapshots taken
+    # before (demo_setup's) are recomputed rather than read.
+    if kept:
+        first, last = timezone.localdate(min(p.reported_at for p in kept)), timezone.localdate(now)
+        snapshot_days_touch({first + timedelta(days=i) for i in range((last - first).days + 1)})
     return made
 
 

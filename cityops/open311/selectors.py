@@ -18,6 +18,7 @@ from cityops.cases.models import Attachment, Case, CaseEvent
 from cityops.cases.selectors import public_case_get, public_case_list, public_events
 from cityops.catalog import selectors as catalog
 from cityops.catalog.choices import Kind
+from cityops.core.db import one_or_none
 
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
@@ -151,7 +152,7 @@ def request_get(number: str) -> Case | None:
     case = public_case_get(number)
     if case is None:
         return None
-    return _annotated(public_case_list().filter(pk=case.pk)).first()
+    return one_or_none(_annotated(public_case_list().filter(pk=case.pk)))
 
 
 def media_get(number: str, attachment_id: int) -> Attachment | None:

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 from cityops.cases.choices import DEPARTMENT_STATES, Rating, State
 from cityops.cases.models import Case, Follow
 from cityops.cases.selectors import public_case_list
+from cityops.core.db import one_or_none
 from cityops.public.forms import normalize_phone
 
 MAP_CAP = 2000
@@ -50,7 +51,7 @@ def reporter_token_for(number: str, phone: str) -> str:
     digits = normalize_phone(phone)
     if len(digits) < 7:
         return ""
-    case = Case.objects.filter(number=number).only("pk", "reporter_phone", "tracking_token").first()
+    case = one_or_none(Case.objects.filter(number=number).only("pk", "reporter_phone", "tracking_token"))
     if case is None or not case.tracking_token:
         return ""
     if normalize_phone(case.reporter_phone) == digits:

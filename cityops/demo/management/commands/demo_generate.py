@@ -1,5 +1,5 @@
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.management import call_command
@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from cityops.cases.models import Case
 from cityops.demo.generate import Reference, plan_cases, run_bulk, run_services
-from cityops.evaluation.services import snapshot_days_touch
 
 
 class Command(BaseCommand):
@@ -74,12 +73,6 @@ class Command(BaseCommand):
                 progress=progress,
                 workers=options["workers"],
             )
-            # The bulk rows bypass the fact signal: mark every day they may count on, so daily
-            # snapshots taken before (demo_setup's) are recomputed rather than read.
-            if plans:
-                first = timezone.localdate(min(p.reported_at for p in plans))
-                last = timezone.localdate(now)
-                snapshot_days_touch({first + timedelta(days=i) for i in range((last - first).days + 1)})
         else:
             made = run_services(plans=plans, now=now, ref=ref)
         self.stdout.write(f"demo cases: {made} in {time.monotonic() - started:.1f}s")
