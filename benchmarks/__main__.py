@@ -173,21 +173,8 @@ def start_platform(env: dict, port: int, server: str, workers: int) -> subproces
 def start_raw(url: str, port: int, workers: int) -> subprocess.Popen:
     db = url.replace("sqlite:///", "") if url.startswith("sqlite") else url
     env = {**os.environ, "BENCH_DB": db}
-    cmd = [
-        PY,
-        "-m",
-        "uvicorn",
-        "benchmarks.raw_app:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    # not ``uvicorn --workers``: its listener leaves Nagle on for keep-alive (see raw_serve)
+    cmd = [PY, "-m", "benchmarks.raw_serve", str(port), str(workers)]
     return subprocess.Popen(cmd, cwd=ROOT, env=env)
 
 
