@@ -33,7 +33,7 @@ from cityops.cases.models import Attachment, Case, CaseCounter, CaseEvent, Dispa
 from cityops.cases.workflow import ActorFacts, CaseFacts
 from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
-from cityops.core.db import one_or_none
+from cityops.core.db import insert, one_or_none
 from cityops.core.errors import DomainError
 from cityops.core.images import clean_image
 from cityops.geography.distance import bbox, haversine_m
@@ -107,18 +107,20 @@ def _save_photos(case: Case, event: CaseEvent, photos: Iterable, stage: PhotoSta
 def _event(
     case: Case, action: Action, actor, now: datetime, *, from_state="", note="", data=None, public=True
 ):
-    return CaseEvent.objects.create(
-        case=case,
-        action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=getattr(actor, "display_name", "") or "",
-        from_state=from_state,
-        to_state=case.state,
-        department=case.department,
-        note=note,
-        data=data or {},
-        is_public=public,
-        at=now,
+    return insert(
+        CaseEvent(
+            case=case,
+            action=action,
+            actor=actor if getattr(actor, "pk", None) else None,
+            actor_name=getattr(actor, "display_name", "") or "",
+            from_state=from_state,
+            to_state=case.state,
+            department=case.department,
+            note=note,
+            data=data or {},
+            is_public=public,
+            at=now,
+        )
     )
 
 
@@ -236,7 +238,7 @@ def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: da
         _enter_stage(case, Stage.FILE if case.state == State.TO_FILE else Stage.VERIFY, now)
         if source == Source.INSPECTOR and getattr(actor, "pk", None):
             case.inspector = actor
-        case.save()
+        insert(case)
         event = _event(case, Action.REPORT, actor, now, data={"source": source.value})
         _save_photos(case, event, photos, PhotoStage.REPORT, now)
         if case.reporter_phone or data.reporter_email:

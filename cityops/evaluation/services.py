@@ -17,6 +17,7 @@ from cityops.cases.models import Case, CaseEvent
 from cityops.catalog import selectors as catalog
 from cityops.core import worktime
 from cityops.core.calendar import load_calendar
+from cityops.core.db import insert
 from cityops.evaluation import formulas, metrics
 from cityops.evaluation.models import (
     CaseFact,
@@ -132,7 +133,7 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
             instance.department_id,
         )
         values = fact_values(instance.case, [snap])
-        CaseFact.objects.create(case_id=instance.case_id, **values)
+        insert(CaseFact(case_id=instance.case_id, **values))
         # Today's snapshot is never usable before the day ends; only a report entered with a past
         # time (imports, the demo) changes a finished day.
         today = timezone.localdate()

@@ -28,6 +28,12 @@ def memberships_of(user) -> list[Membership]:
     return cached
 
 
+def memberships_prime(user, memberships: list[Membership]) -> None:
+    """Set the memberships ``memberships_of`` returns, when the caller loaded them already (the API
+    token check does, in the same query as the person)."""
+    user._cityops_memberships = list(memberships)
+
+
 def roles_of(user) -> set[Role]:
     roles = {Role(m.role) for m in memberships_of(user)}
     if getattr(user, "is_superuser", False):

@@ -95,10 +95,10 @@ def test_intake_through_the_api_takes_a_fixed_number_of_queries(api_for):
         r = client.post("/api/v1/cases", body, format="json")
     assert r.status_code == 201, r.content
     assert r.json()["number"] == Case.objects.order_by("-pk").first().number
-    # token + user, memberships, number, case, event, fact (+ transaction control)
+    # token with person and memberships, number, case, event, fact (+ transaction control)
     writes = [
         q["sql"]
         for q in ctx.captured_queries
         if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
     ]
-    assert len(writes) <= 6, writes
+    assert len(writes) <= 5, writes

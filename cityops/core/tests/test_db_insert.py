@@ -1,0 +1,91 @@
+"""``core.db.insert`` writes the row ``save()`` writes, sends the same signals, and fails the same way."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import signals
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cityops.cases.models import Case, CaseEvent
+from cityops.core.db import insert
+from cityops.evaluation.models import CaseFact
+
+pytestmark = pytest.mark.django_db
+
+
+def _case(number: str, now) -> Case:
+    return Case(
+        number=number,
+        source="inspector",
+        kind="matter",
+        type_code="07001",
+        type_name="小广告",
+        urgency="normal",
+        description="电线杆上的小广告",
+        lat=36.195,
+        lon=113.117,
+        address="英雄中路",
+        county_code="140403",
+        state="to_file",
+        reporter_phone="13800000000",
+        tracking_token=f"t-{number}",
+        reported_at=now,
+        updated_at=now,
+        due_at=now,
+    )
+
+
+def _row(model, pk, *skip):
+    row = model.objects.filter(pk=pk).values().get()
+    for k in ("id", *skip):
+        row.pop(k, None)
+    return row
+
+
+def test_insert_writes_what_save_writes_with_the_same_signals():
+    now = timezone.now()
+    seen = []
+
+    def record(sender, instance, created, **kwargs):
+        seen.append((sender.__name__, created, instance.pk))
+
+    signals.post_save.connect(record, sender=Case, dispatch_uid="test-insert")
+    try:
+        by_orm = _case("2026-11-900001", now)
+        by_orm.save()
+        fast = _case("2026-11-900002", now)
+        with CaptureQueriesContext(connection) as ctx:
+            insert(fast)
+        assert len(ctx.captured_queries) == 1
+    finally:
+        signals.post_save.disconnect(dispatch_uid="test-insert")
+    assert fast.pk and fast.pk != by_orm.pk and not fast._state.adding and fast._state.db == "default"
+    assert _row(Case, fast.pk, "number", "tracking_token") == _row(
+        Case, by_orm.pk, "number", "tracking_token"
+    )
+    assert seen == [("Case", True, by_orm.pk), ("Case", True, fast.pk)]
+
+    # an event through insert runs the receivers of save: the case's facts are written
+    event = insert(
+        CaseEvent(case=fast, action="report", to_state="to_file", data={"source": "inspector"}, at=now)
+    )
+    ref = CaseEvent(case=by_orm, action="report", to_state="to_file", data={"source": "inspector"}, at=now)
+    ref.save()
+    assert _row(CaseEvent, event.pk, "case_id") == _row(CaseEvent, ref.pk, "case_id")
+    assert CaseEvent.objects.get(pk=event.pk).data == {"source": "inspector"}
+    assert _row(CaseFact, fast.pk, "case_id", "number") == _row(CaseFact, by_orm.pk, "case_id", "number")
+
+
+def test_a_failed_insert_raises_and_leaves_nothing():
+    now = timezone.now()
+    insert(_case("2026-11-900010", now))
+    before = Case.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert(_case("2026-11-900011", now))
+        insert(_case("2026-11-900010", now))  # the number is unique
+    assert Case.objects.count() == before
+    unsaved = Case(number="2026-11-900012")
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert(CaseEvent(case=unsaved, action="report", to_state="to_file", at=now))
