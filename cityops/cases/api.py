@@ -162,6 +162,10 @@ class DepartmentRefSerializer(serializers.Serializer):
 _DATETIME = serializers.DateTimeField()  # unbound: only its formatting (ISO 8601, local time) is used
 
 
+# lazy labels, translated when rendered in the language of the request
+_STATE_LABELS = dict(State.choices)
+
+
 def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
     """The staff representation of a case, built directly from its attributes, in field order.
 
@@ -192,7 +196,7 @@ def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
         "community_code": case.community_code,
         "grid_code": case.grid_code,
         "state": case.state,
-        "state_label": case.get_state_display(),
+        "state_label": _STATE_LABELS.get(case.state, case.state),
         "department": {"code": dept.code, "name": dept.name} if dept is not None else None,
         "merged_into": case.merged_into.number if case.merged_into_id else None,
         "stage": case.stage,
@@ -479,9 +483,12 @@ class CaseListView(APIView):
         )
         # The new case is answered as built: re-reading it would cost a query, and a reporter without a
         # whole-city role (a handler) could not read it back through the queue rule anyway. Without
-        # photos its photo list is known to be empty (Django's prefetch cache, no query).
+        # photos its photo list is known to be empty: Django's prefetch cache, filled as prefetching
+        # fills it (an unfilled ``none()`` would still compile a query to find it has no rows).
         if not d["photos"]:
-            case._prefetched_objects_cache = {"attachments": Attachment.objects.none()}
+            no_photos = Attachment.objects.none()
+            no_photos._result_cache, no_photos._prefetch_done = [], True
+            case._prefetched_objects_cache = {"attachments": no_photos}
         return Response(
             CaseDetailSerializer(case, context=_context(request)).data,
             status=status.HTTP_201_CREATED,
