@@ -161,24 +161,31 @@ def nearest_toilets(
     return found
 
 
+@dataclass(frozen=True)
+class LastResult:
+    """One checklist line of a facility's last inspection, as the public finder shows it."""
+
+    key: str
+    name: str
+    passed: bool
+
+
 def _attach_last_results(facilities: list[Facility]) -> None:
-    """Set ``last_results`` on each facility: the results of its last inspection, in item order."""
+    """Set ``last_results`` on each facility: the lines of its last inspection, in item order.
+
+    Read as plain rows: the finder answers every request with ten facilities and their eight lines, and
+    building 160 model instances for three values each cost more than the query."""
     ids = [f.last_inspection_id for f in facilities if f.last_inspection_id]
-    by_inspection: dict[int, list[InspectionResult]] = {}
+    by_inspection: dict[int, list[LastResult]] = {}
     if ids:
-        for r in (
+        for inspection_id, key, name, passed in (
             InspectionResult.objects.filter(inspection_id__in=ids)
-            .select_related("item")
             .order_by("item__order", "id")
+            .values_list("inspection_id", "item__key", "item__name", "passed")
         ):
-            by_inspection.setdefault(r.inspection_id, []).append(r)
+            by_inspection.setdefault(inspection_id, []).append(LastResult(key, name, passed))
     for f in facilities:
         f.last_results = by_inspection.get(f.last_inspection_id, [])
-
-
-def with_last_results(facilities: list[Facility]) -> list[Facility]:
-    _attach_last_results(facilities)
-    return facilities
 
 
 # ------------------------------------------------------------------------------------------------

@@ -430,7 +430,7 @@ def toilet_json(n: selectors.Nearby) -> dict:
         last = {
             "at": f.last_inspection.at.isoformat(),
             "compliant": f.last_inspection.compliant,
-            "items": [{"key": r.item.key, "name": r.item.name, "passed": r.passed} for r in f.last_results],
+            "items": [{"key": r.key, "name": r.name, "passed": r.passed} for r in f.last_results],
         }
     return {
         "code": f.code,

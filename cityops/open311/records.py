@@ -31,8 +31,11 @@ def redact(text: str | None) -> str | None:
 
 
 def iso(value) -> str | None:
-    """ISO 8601 with the city's offset, to the second (2026-05-01T08:00:00+08:00)."""
-    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+    """ISO 8601 with the city's offset, to the second (2026-05-01T08:00:00+08:00).
+
+    The city's zone is the default one (``TIME_ZONE``); ``localtime`` would look up the active zone
+    for each of the three times of each of 50 records, a third of a list's cost."""
+    return value.astimezone(timezone.get_default_timezone()).isoformat(timespec="seconds") if value else None
 
 
 def discovery(request, *, contact: str) -> dict:
