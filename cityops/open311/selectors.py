@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
@@ -18,7 +19,7 @@ from cityops.cases.models import Attachment, Case, CaseEvent
 from cityops.cases.selectors import public_case_get, public_case_list, public_events
 from cityops.catalog import selectors as catalog
 from cityops.catalog.choices import Kind
-from cityops.core.db import one_or_none
+from cityops.core.db import Prepared, one_or_none
 
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
@@ -115,36 +116,74 @@ class RequestFilters:
     page_size: int = MAX_PAGE_SIZE
 
 
-def request_list(filters: RequestFilters, *, now: datetime) -> list[Case]:
-    """Public cases matching the GeoReport filters, newest first, one page.
+# The list's columns: a record's fields, then the two annotations (``Prepared`` wants them last).
+LIST_COLUMNS = (*RECORD_FIELDS, "department_id", "merged_into_id", "o311_notes", "o311_photo")
+
+
+def _list_query(offset: int, limit: int, **values) -> QuerySet:
+    qs = public_case_list()
+    if "ids" in values:
+        qs = qs.filter(number__in=values["ids"])
+    if "codes" in values:
+        qs = qs.filter(type_code__in=values["codes"])
+    if "start" in values:
+        qs = qs.filter(reported_at__gte=values["start"])
+    if "end" in values:
+        qs = qs.filter(reported_at__lte=values["end"])
+    if "states" in values:
+        qs = qs.filter(state__in=values["states"])
+    if "updated_after" in values:
+        qs = qs.filter(updated_at__gte=values["updated_after"])
+    if "updated_before" in values:
+        qs = qs.filter(updated_at__lte=values["updated_before"])
+    return _annotated(qs).order_by("-reported_at", "-id").values_list(*LIST_COLUMNS)[offset : offset + limit]
+
+
+_LIST = Prepared(_list_query)
+
+
+def _list_values(filters: RequestFilters, now: datetime) -> dict:
+    """The filters of a list as ``_list_query`` values: only those given, so each mix is one shape."""
+    if filters.ids:
+        return {"ids": list(filters.ids)}
+    values: dict = {}
+    if filters.codes:
+        values["codes"] = list(filters.codes)
+    start, end = filters.start, filters.end
+    if start is None and end is None and filters.updated_after is None and filters.updated_before is None:
+        start = now - DEFAULT_WINDOW
+    elif start is None and end is not None:
+        start = end - DEFAULT_WINDOW
+    if start is not None:
+        values["start"] = start
+    if end is not None:
+        values["end"] = end
+    if filters.statuses:
+        values["states"] = [s for status in filters.statuses for s in STATUS_STATES[status]]
+    if filters.updated_after is not None:
+        values["updated_after"] = filters.updated_after
+    if filters.updated_before is not None:
+        values["updated_before"] = filters.updated_before
+    return values
+
+
+def request_list(filters: RequestFilters, *, now: datetime) -> list[SimpleNamespace]:
+    """Public cases matching the GeoReport filters, newest first, one page, as records to render.
 
     ``ids`` overrides every other filter (as the spec says). Without any date the window is the last
-    90 days; with only ``end`` it is the 90 days before it.
+    90 days; with only ``end`` it is the 90 days before it. Each item has the attributes of a case that
+    ``records.service_request`` reads (a list is read by third-party apps polling it, so its query is
+    compiled once per filter mix: ``core.db.Prepared``).
     """
-    qs = public_case_list()
-    if filters.ids:
-        qs = qs.filter(number__in=filters.ids)
-    else:
-        if filters.codes:
-            qs = qs.filter(type_code__in=filters.codes)
-        start, end = filters.start, filters.end
-        if start is None and end is None and filters.updated_after is None and filters.updated_before is None:
-            start = now - DEFAULT_WINDOW
-        elif start is None and end is not None:
-            start = end - DEFAULT_WINDOW
-        if start is not None:
-            qs = qs.filter(reported_at__gte=start)
-        if end is not None:
-            qs = qs.filter(reported_at__lte=end)
-        if filters.statuses:
-            states = [s for status in filters.statuses for s in STATUS_STATES[status]]
-            qs = qs.filter(state__in=states)
-        if filters.updated_after is not None:
-            qs = qs.filter(updated_at__gte=filters.updated_after)
-        if filters.updated_before is not None:
-            qs = qs.filter(updated_at__lte=filters.updated_before)
     offset = (filters.page - 1) * filters.page_size
-    return list(_annotated(qs).order_by("-reported_at", "-id")[offset : offset + filters.page_size])
+    rows = _LIST.rows(shape=(offset, filters.page_size), **_list_values(filters, now))
+    out = []
+    for row in rows:
+        r = dict(zip(LIST_COLUMNS, row, strict=True))
+        dept = SimpleNamespace(code=r.pop("department__code"), name=r.pop("department__name"))
+        merged = SimpleNamespace(number=r.pop("merged_into__number"))
+        out.append(SimpleNamespace(**r, department=dept, merged_into=merged))
+    return out
 
 
 def request_get(number: str) -> Case | None:
