@@ -173,8 +173,8 @@ class Prepared:
     writes into the SQL itself, such as LIMIT and OFFSET) compiles it with stand-in values and notes
     where each one lands among the parameters; later calls substitute the real values and run the
     statement. On the Open311 list, building and compiling cost three times what the database needs
-    for its answer. Values are text, datetimes, or lists of them. A shape whose stand-ins cannot all
-    be found again (the ORM transformed or dropped a value) runs through the ORM every time.
+    for its answer. Values are text, datetimes, floats, or lists of them. A shape whose stand-ins
+    cannot all be found again (the ORM transformed or dropped a value) runs through the ORM every time.
     """
 
     MAX_SHAPES = 256
@@ -185,10 +185,15 @@ class Prepared:
 
     @staticmethod
     def _stand_in(k: int, value, i: int = 0):
-        """Value ``i`` of the ``k``-th name: a moment in the year 1000 or a text no caller sends."""
+        """Value ``i`` of the ``k``-th name: a moment in the year 1000, a number or a text no caller
+        sends."""
         if isinstance(value, datetime):
             return datetime(1000, 1, 1, tzinfo=UTC) + timedelta(days=k, seconds=i)
-        return _Slot(f"\x00{k}:{i}\x00")
+        if isinstance(value, float):
+            return 987_654_321.0 + k + i / 1024
+        if isinstance(value, str):
+            return _Slot(f"\x00{k}:{i}\x00")
+        raise TypeError(f"Prepared takes text, datetimes and floats, not {type(value).__name__}")
 
     def _prepare(self, connection, shape: tuple, values: dict):
         stand_ins: dict = {}
@@ -205,9 +210,10 @@ class Prepared:
         sql, params = compiler.as_sql()
         slots = {}
         for pos, p in enumerate(params):
-            if isinstance(p, str | datetime) and p in wanted:
+            if isinstance(p, str | datetime | float) and p in wanted:
                 slots[pos] = wanted[p]
-        if sorted(slots.values(), key=str) != sorted(wanted.values(), key=str):
+        # every stand-in found (a value may appear more than once, as in an expression)
+        if set(slots.values()) != set(wanted.values()):
             return None
         converters = compiler.get_converters([col for col, _sql, _alias in compiler.select])
         return sql, list(params), slots, list(converters.items())
@@ -216,6 +222,8 @@ class Prepared:
     def _adapt(connection, value):
         if isinstance(value, datetime):
             return connection.ops.adapt_datetimefield_value(value)
+        if isinstance(value, float):
+            return value
         return str(value)
 
     def rows(self, *, shape: tuple = (), using: str = DEFAULT_DB_ALIAS, **values) -> list[tuple]:

@@ -110,3 +110,41 @@ def test_query_count_does_not_grow_with_rows_or_limit(client, fac_world):
         counts.append(len(ctx.captured_queries))
     assert counts == [counts[0]] * 4
     assert counts[0] <= 3
+
+
+def test_compiled_finder_equals_the_orm_finder(toilets):
+    """The public finder runs a statement compiled once per filter mix; the ORM path (an explicit
+    queryset) must give the same toilets, distances, open states and last inspections."""
+    from cityops.facilities import selectors
+
+    lat, lon = CENTRE
+    compared = 0
+    for dlat, dlon in ((0, 0), (0.004, -0.002), (-0.02, 0.03)):
+        for flags in ({}, {"accessible": True}, {"free": True}, {"third_washroom": True, "accessible": True}):
+            for limit, open_only in ((10, False), (2, False), (1, True)):
+                kwargs = dict(
+                    lat=lat + dlat, lon=lon + dlon, at=NOW, limit=limit, open_only=open_only, **flags
+                )
+                with CaptureQueriesContext(connection) as ctx:
+                    fast = selectors.nearest_toilets(**kwargs)
+                assert len(ctx.captured_queries) <= 2
+                ref = selectors.nearest_toilets(**kwargs, queryset=selectors.public_toilets())
+
+                def seen(found):
+                    return [
+                        (
+                            n.facility.pk,
+                            round(n.distance_m, 6),
+                            n.open_now,
+                            n.facility.opening_hours,
+                            n.facility.last_inspection.at if n.facility.last_inspection else None,
+                            [(r.key, r.passed) for r in n.facility.last_results],
+                        )
+                        for n in found
+                    ]
+
+                assert seen(fast) == seen(ref), kwargs
+                compared += 1
+    assert compared == 3 * 4 * 3
+    assert any(n.facility.last_inspection for n in selectors.nearest_toilets(lat=lat, lon=lon, at=NOW))
+    assert selectors._NEAREST._plans and all(p is not None for p in selectors._NEAREST._plans.values())
