@@ -86,6 +86,8 @@ def test_citizen_reports_follows_rates_and_asks_to_reopen(phone, world, tmp_path
     phone.goto(phone.base_url + "/login/")
     phone.get_by_test_id("login-report-link").click()
     phone.get_by_test_id("public-report-form").wait_for()
+    # the form is in the page before its scripts have run: typing earlier raced htmx binding the field
+    phone.wait_for_load_state("load")
 
     # Type picker: a common word narrows the grouped list; pick 暴露垃圾.
     phone.get_by_test_id("type-search").fill("垃圾")

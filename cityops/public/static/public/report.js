@@ -102,4 +102,11 @@
     anon.addEventListener("change", sync);
     sync();
   }
+
+  // A search typed before htmx had bound the field (a slow phone, the page still loading) asked for
+  // nothing: ask once htmx is ready (its own DOMContentLoaded handler was registered first).
+  document.addEventListener("DOMContentLoaded", function () {
+    var search = document.getElementById("type-search");
+    if (search && search.value && window.htmx) { window.htmx.trigger(search, "search"); }
+  });
 })();
