@@ -87,16 +87,19 @@ def test_many_writers_with_no_busy_wait_lose_nothing(tmp_path):
     queued on the file lock, every one of 4 x 150 increments lands."""
     db = tmp_path / "race.sqlite3"
     handler = _handler(db, 0)
+    # This connection stays open until the writers are done: were it closed, the last connection
+    # would delete the WAL, and the writers opening at once would race SQLite's WAL recovery, which
+    # answers "database is locked" at busy timeout zero before any write is attempted (seen once in CI).
     with handler["w"].cursor() as cur:
         cur.execute("CREATE TABLE counter (v INTEGER)")
         cur.execute("INSERT INTO counter VALUES (0)")
-    handler["w"].close()
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 
     def writer():
         conn = handler["w"]  # one connection per thread
         try:
+            conn.ensure_connection()
             start.wait(timeout=10)
             for _ in range(150):
                 _increment(conn)
