@@ -50,7 +50,7 @@ def _plan(connection, by: str):
 
 def _person(by: str, value, using: str):
     connection = connections[using]
-    key = (connection.vendor, by)
+    key = (connection.alias, by)
     if key not in _PLANS:
         _PLANS[key] = _plan(connection, by)
     sql, t, u, m, d = _PLANS[key]

@@ -120,22 +120,20 @@ class RequestFilters:
 LIST_COLUMNS = (*RECORD_FIELDS, "department_id", "merged_into_id", "o311_notes", "o311_photo")
 
 
+# Each filter of a list and the lookup it is (values are given only for the filters in use).
+LIST_LOOKUPS = {
+    "ids": "number__in",
+    "codes": "type_code__in",
+    "start": "reported_at__gte",
+    "end": "reported_at__lte",
+    "states": "state__in",
+    "updated_after": "updated_at__gte",
+    "updated_before": "updated_at__lte",
+}
+
+
 def _list_query(offset: int, limit: int, **values) -> QuerySet:
-    qs = public_case_list()
-    if "ids" in values:
-        qs = qs.filter(number__in=values["ids"])
-    if "codes" in values:
-        qs = qs.filter(type_code__in=values["codes"])
-    if "start" in values:
-        qs = qs.filter(reported_at__gte=values["start"])
-    if "end" in values:
-        qs = qs.filter(reported_at__lte=values["end"])
-    if "states" in values:
-        qs = qs.filter(state__in=values["states"])
-    if "updated_after" in values:
-        qs = qs.filter(updated_at__gte=values["updated_after"])
-    if "updated_before" in values:
-        qs = qs.filter(updated_at__lte=values["updated_before"])
+    qs = public_case_list().filter(**{LIST_LOOKUPS[name]: value for name, value in values.items()})
     return _annotated(qs).order_by("-reported_at", "-id").values_list(*LIST_COLUMNS)[offset : offset + limit]
 
 
@@ -146,25 +144,20 @@ def _list_values(filters: RequestFilters, now: datetime) -> dict:
     """The filters of a list as ``_list_query`` values: only those given, so each mix is one shape."""
     if filters.ids:
         return {"ids": list(filters.ids)}
-    values: dict = {}
-    if filters.codes:
-        values["codes"] = list(filters.codes)
     start, end = filters.start, filters.end
     if start is None and end is None and filters.updated_after is None and filters.updated_before is None:
         start = now - DEFAULT_WINDOW
     elif start is None and end is not None:
         start = end - DEFAULT_WINDOW
-    if start is not None:
-        values["start"] = start
-    if end is not None:
-        values["end"] = end
-    if filters.statuses:
-        values["states"] = [s for status in filters.statuses for s in STATUS_STATES[status]]
-    if filters.updated_after is not None:
-        values["updated_after"] = filters.updated_after
-    if filters.updated_before is not None:
-        values["updated_before"] = filters.updated_before
-    return values
+    values = {
+        "codes": list(filters.codes),
+        "start": start,
+        "end": end,
+        "states": [s for status in filters.statuses for s in STATUS_STATES[status]],
+        "updated_after": filters.updated_after,
+        "updated_before": filters.updated_before,
+    }
+    return {name: v for name, v in values.items() if v is not None and v != []}
 
 
 def request_list(filters: RequestFilters, *, now: datetime) -> list[SimpleNamespace]:

@@ -36,6 +36,13 @@ def _handler(path, busy_ms: int) -> ConnectionHandler:
     )
 
 
+def _counter(conn: DatabaseWrapper) -> None:
+    """The one-row table the writers increment."""
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE counter (v INTEGER)")
+        cur.execute("INSERT INTO counter VALUES (0)")
+
+
 def _increment(conn: DatabaseWrapper) -> None:
     # what ``transaction.atomic`` does around a write on SQLite
     conn.ensure_connection()
@@ -54,9 +61,7 @@ def _increment(conn: DatabaseWrapper) -> None:
 def test_an_open_write_transaction_holds_the_lock_until_commit_or_rollback(tmp_path):
     db = tmp_path / "lock.sqlite3"
     conn = _handler(db, 1000)["w"]
-    with conn.cursor() as cur:
-        cur.execute("CREATE TABLE counter (v INTEGER)")
-        cur.execute("INSERT INTO counter VALUES (0)")
+    _counter(conn)
     probe = os.open(f"{db}-writers.lock", os.O_RDWR | os.O_CREAT)
 
     def free() -> bool:
@@ -90,9 +95,7 @@ def test_many_writers_with_no_busy_wait_lose_nothing(tmp_path):
     # This connection stays open until the writers are done: were it closed, the last connection
     # would delete the WAL, and the writers opening at once would race SQLite's WAL recovery, which
     # answers "database is locked" at busy timeout zero before any write is attempted (seen once in CI).
-    with handler["w"].cursor() as cur:
-        cur.execute("CREATE TABLE counter (v INTEGER)")
-        cur.execute("INSERT INTO counter VALUES (0)")
+    _counter(handler["w"])
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 
@@ -124,9 +127,7 @@ def test_many_writers_with_no_busy_wait_lose_nothing(tmp_path):
 def test_a_forked_child_queues_on_its_own_lock_and_never_frees_its_parents(tmp_path):
     db = tmp_path / "fork.sqlite3"
     conn = _handler(db, 1000)["w"]
-    with conn.cursor() as cur:
-        cur.execute("CREATE TABLE counter (v INTEGER)")
-        cur.execute("INSERT INTO counter VALUES (0)")
+    _counter(conn)
     conn._start_transaction_under_autocommit()  # the parent holds the lock
     pid = os.fork()
     if pid == 0:  # the child: must not release the parent's lock, and must wait for its own turn
