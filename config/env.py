@@ -58,6 +58,7 @@ class Env:
     demo: bool
     log_level: str
     reference_recheck_seconds: float
+    db_prepare: bool
 
     @property
     def secret_is_insecure(self) -> bool:
@@ -92,6 +93,7 @@ def load_env(environ: dict[str, str] | None = None) -> Env:
         reference_recheck_seconds=_float(
             "CITYOPS_REFERENCE_RECHECK_SECONDS", e.get("CITYOPS_REFERENCE_RECHECK_SECONDS", "2")
         ),
+        db_prepare=_bool("CITYOPS_DB_PREPARE", e.get("CITYOPS_DB_PREPARE", "true")),
     )
 
 

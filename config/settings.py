@@ -82,6 +82,17 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": dj_database_url.parse(ENV.database_url, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, keeping the plans of the statements the code marks as stable
+    # (cityops/core/postgresql/base.py); parameters are bound on the server, which preparing needs.
+    from cityops.core.postgresql import ON_REQUEST_ONLY
+
+    DATABASES["default"]["ENGINE"] = "cityops.core.postgresql"
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": True,
+        "prepare_threshold": ON_REQUEST_ONLY if ENV.db_prepare else None,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)
     # Django's backend plus a file lock that queues write transactions (cityops/core/sqlite/base.py).
@@ -171,6 +182,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Database sessions (cityops/accounts/sessions.py: read with a plan PostgreSQL keeps).
+SESSION_ENGINE = "cityops.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
 from rest_framework.authtoken.models import Token
 
-from cityops.core.db import Columns
+from cityops.core.db import Columns, stable_plans
 from cityops.organization.models import Department, Membership
 from cityops.organization.selectors import memberships_prime
 
@@ -54,7 +54,7 @@ def _person(by: str, value, using: str):
     if key not in _PLANS:
         _PLANS[key] = _plan(connection, by)
     sql, t, u, m, d = _PLANS[key]
-    with connection.cursor() as cur:
+    with connection.cursor() as cur, stable_plans():  # a key lookup: one plan for every key
         cur.execute(sql, [True, True, value])
         rows = cur.fetchall()
     if not rows:

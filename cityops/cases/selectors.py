@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.cases.models import Case, CaseEvent
-from cityops.core.db import Rare, one_or_none
+from cityops.core.db import Rare, one_or_none, stable
 from cityops.organization.choices import Role
 from cityops.organization.selectors import department_paths_of, roles_of, sees_whole_city
 
@@ -43,12 +43,15 @@ def case_list_for(user) -> QuerySet[Case]:
 
 def case_get_for(user, number: str) -> Case | None:
     # The case a merged one points to (rarely set, a whole second case row) is read only when shown.
-    return one_or_none(case_list_for(user).select_related("department", "inspector").filter(number=number))
+    # A lookup by the unique number: its plan is the same for every number (``stable``).
+    qs = case_list_for(user).select_related("department", "inspector").filter(number=number)
+    return one_or_none(stable(qs))
 
 
 def case_events_for(user, case: Case) -> QuerySet[CaseEvent]:
     """The timeline of a case the user may see (call only after ``case_get_for``)."""
-    return case.events.select_related("actor", "department").prefetch_related("photos").order_by("at", "id")
+    events = case.events.select_related("actor", "department").prefetch_related("photos").order_by("at", "id")
+    return stable(events)  # by the case's key: one plan for every case
 
 
 # ------------------------------------------------------------------------------------------------
@@ -65,17 +68,18 @@ def public_case_list() -> QuerySet[Case]:
 
 def public_case_get(number: str, *, token: str = "") -> Case | None:
     """A case by number for the public side; with the reporter's tracking token, also a private case."""
-    qs = Case.objects.select_related("department", "merged_into").filter(number=number)
+    qs = stable(Case.objects.select_related("department", "merged_into").filter(number=number))
     if token:
         case = one_or_none(qs.filter(tracking_token=token))
         if case is not None and len(token) >= 16:
             return case
-    return one_or_none(public_case_list().select_related("department", "merged_into").filter(number=number))
+    qs = public_case_list().select_related("department", "merged_into").filter(number=number)
+    return one_or_none(stable(qs))
 
 
 def public_events(case: Case) -> QuerySet[CaseEvent]:
     """The public timeline: events marked public, with their public photos."""
-    return (
+    return stable(
         case.events.filter(is_public=True)
         .select_related("department")
         .prefetch_related("photos")

@@ -33,7 +33,7 @@ from cityops.cases.models import Attachment, Case, CaseCounter, CaseEvent, Dispa
 from cityops.cases.workflow import ActorFacts, CaseFacts
 from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
-from cityops.core.db import insert, one_or_none
+from cityops.core.db import insert, one_or_none, stable_plans
 from cityops.core.errors import DomainError
 from cityops.core.images import clean_image
 from cityops.geography.distance import bbox, haversine_m
@@ -59,7 +59,7 @@ def _next_number(now: datetime) -> str:
     month = timezone.localtime(now).strftime("%Y-%m")
     qn = connection.ops.quote_name
     table, col_month, col_last = qn(CaseCounter._meta.db_table), qn("month"), qn("last")
-    with connection.cursor() as cur:
+    with connection.cursor() as cur, stable_plans():
         cur.execute(
             f"INSERT INTO {table} ({col_month}, {col_last}) VALUES (%s, 1) ON CONFLICT ({col_month}) "  # noqa: S608 (identifiers from the model)
             f"DO UPDATE SET {col_last} = {table}.{col_last} + 1 RETURNING {col_last}",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -43,6 +46,50 @@ class Rare(Func):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"likelihood({sql}, {self.probability!r})", params
+
+
+# ------------------------------------------------------------------------------------------------
+# plans PostgreSQL may keep
+
+# True while the running statements' plans do not depend on their values (read by the PostgreSQL
+# backend, cityops/core/postgresql/base.py; other databases ignore it).
+STABLE_PLANS: ContextVar[bool] = ContextVar("cityops_stable_plans", default=False)
+
+
+@contextmanager
+def stable_plans() -> Iterator[None]:
+    """Statements run inside may be prepared once per connection and keep their plan.
+
+    For lookups by a unique or foreign key and for inserts: their best plan is the same whatever the
+    values. Never around filters whose selectivity depends on the values (a work queue by type and
+    state, a list since a date): a kept generic plan can be a hundred times slower for a rare value.
+    """
+    token = STABLE_PLANS.set(True)
+    try:
+        yield
+    finally:
+        STABLE_PLANS.reset(token)
+
+
+class _StableMixin:
+    def _fetch_all(self):
+        with stable_plans():
+            super()._fetch_all()
+
+
+_STABLE_CLASSES: dict[type, type] = {}
+
+
+def stable(qs: QuerySet) -> QuerySet:
+    """``qs``, fetched (with its prefetches) under ``stable_plans`` whenever it is evaluated."""
+    cls = type(qs)
+    if issubclass(cls, _StableMixin):
+        return qs
+    if cls not in _STABLE_CLASSES:
+        _STABLE_CLASSES[cls] = type(f"Stable{cls.__name__}", (_StableMixin, cls), {})
+    clone = qs._chain()
+    clone.__class__ = _STABLE_CLASSES[cls]
+    return clone
 
 
 def one_or_none(qs: QuerySet):
@@ -111,7 +158,7 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> Model:
     if signals.pre_save.has_listeners(model):
         signals.pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in plan.fields]
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cur:
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cur, stable_plans():
         cur.execute(plan.sql, params)
         if plan.returning:
             setattr(obj, model._meta.auto_field.attname, cur.fetchone()[0])

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from cityops.cases import services as cases
 from cityops.cases.choices import Kind, Source
 from cityops.cases.models import Case
+from cityops.core.db import stable_plans
 from cityops.core.errors import DomainError
 from cityops.open311 import selectors
 from cityops.open311.models import ApiKey, ApiKeyUsage
@@ -59,6 +60,7 @@ def ensure_demo_key() -> ApiKey:
     return key
 
 
+@stable_plans()  # lookups by the unique key: one plan for every key
 def api_key_check(key: str | None) -> ApiKey:
     api_key = ApiKey.objects.filter(key=key, is_active=True).first() if key else None
     if api_key is None:
@@ -66,6 +68,7 @@ def api_key_check(key: str | None) -> ApiKey:
     return api_key
 
 
+@stable_plans()  # by key and minute, unique: one plan for every request
 def api_key_take(*, api_key: ApiKey, now: datetime) -> None:
     """Count one request in the key's current minute; refuse beyond its rate (fixed window, in the DB)."""
     window = now.replace(second=0, microsecond=0)
