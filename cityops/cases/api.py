@@ -31,8 +31,9 @@ from rest_framework.views import APIView
 
 from cityops.cases import selectors, services
 from cityops.cases.choices import Action, Kind, Source, State, Urgency
-from cityops.cases.models import Attachment, Case
+from cityops.cases.models import Case
 from cityops.cases.workflow import TABLE
+from cityops.core.db import prefetched
 from cityops.core.errors import DomainError
 from cityops.organization.selectors import roles_of, sees_whole_city
 
@@ -483,12 +484,9 @@ class CaseListView(APIView):
         )
         # The new case is answered as built: re-reading it would cost a query, and a reporter without a
         # whole-city role (a handler) could not read it back through the queue rule anyway. Without
-        # photos its photo list is known to be empty: Django's prefetch cache, filled as prefetching
-        # fills it (an unfilled ``none()`` would still compile a query to find it has no rows).
+        # photos its photo list is known to be empty: filled as prefetching fills it, no query.
         if not d["photos"]:
-            no_photos = Attachment.objects.none()
-            no_photos._result_cache, no_photos._prefetch_done = [], True
-            case._prefetched_objects_cache = {"attachments": no_photos}
+            prefetched(case, "attachments", [])
         return Response(
             CaseDetailSerializer(case, context=_context(request)).data,
             status=status.HTTP_201_CREATED,

@@ -18,8 +18,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
-from cityops.cases.models import Case, CaseEvent
-from cityops.core.db import Rare, one_or_none, stable
+from cityops.cases.models import Attachment, Case, CaseEvent
+from cityops.core.db import PreparedObjects, Rare, one_or_none, prefetched, stable, stable_plans
 from cityops.organization.choices import Role
 from cityops.organization.selectors import department_paths_of, roles_of, sees_whole_city
 
@@ -41,17 +41,46 @@ def case_list_for(user) -> QuerySet[Case]:
     return qs.filter(cond)
 
 
+# The hot reads of the case page, compiled once (core.db.PreparedObjects): building and compiling
+# them with the ORM cost more than reading them. Plans PostgreSQL may keep: lookups by key.
+_CASE_BY_NUMBER = PreparedObjects(
+    Case,
+    lambda number: Case.objects.filter(number=number).order_by()[:1],
+    related=("department", "inspector"),
+)
+_TIMELINE = PreparedObjects(
+    CaseEvent,
+    lambda case_id: CaseEvent.objects.filter(case_id=case_id).order_by("at", "id"),
+    related=("actor", "department"),
+)
+_PHOTOS = PreparedObjects(
+    Attachment,
+    lambda event_ids: Attachment.objects.filter(event_id__in=event_ids).order_by("created_at", "id"),
+)
+
+
 def case_get_for(user, number: str) -> Case | None:
     # The case a merged one points to (rarely set, a whole second case row) is read only when shown.
-    # A lookup by the unique number: its plan is the same for every number (``stable``).
+    if sees_whole_city(user):
+        with stable_plans():
+            found = _CASE_BY_NUMBER.objects(number=number)
+        return found[0] if found else None
     qs = case_list_for(user).select_related("department", "inspector").filter(number=number)
-    return one_or_none(stable(qs))
+    return one_or_none(stable(qs))  # a lookup by the unique number: one plan for every number
 
 
-def case_events_for(user, case: Case) -> QuerySet[CaseEvent]:
-    """The timeline of a case the user may see (call only after ``case_get_for``)."""
-    events = case.events.select_related("actor", "department").prefetch_related("photos").order_by("at", "id")
-    return stable(events)  # by the case's key: one plan for every case
+def case_events_for(user, case: Case) -> list[CaseEvent]:
+    """The timeline of a case the user may see (call only after ``case_get_for``), oldest first, with
+    each event's actor, department and photos loaded."""
+    with stable_plans():
+        events = _TIMELINE.objects(case_id=case.pk)
+        photos = _PHOTOS.objects(event_ids=[e.pk for e in events]) if events else []
+    by_event: dict[int, list[Attachment]] = {}
+    for p in photos:
+        by_event.setdefault(p.event_id, []).append(p)
+    for e in events:
+        prefetched(e, "photos", by_event.get(e.pk, []))
+    return events
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""The case page's reads compiled once (``core.db.PreparedObjects``) give the ORM's objects.
+
+The case by number, its timeline and the timeline's photos are read as plain rows and built into
+instances: every field, every followed foreign key and every photo must equal what ``select_related``
+and ``prefetch_related`` give, in the same order, in one query each.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cityops.cases import selectors
+from cityops.cases.models import Case, CaseEvent
+from cityops.cases.services import ReportInput, case_report
+from cityops.cases.tests.conftest import LZ_LAT, LZ_LON
+from cityops.cases.tests.test_services import FakePhoto, act, report
+from cityops.core.db import PreparedObjects
+from cityops.organization.selectors import sees_whole_city
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+@pytest.fixture
+def timeline(loop_world):
+    """Cases at several points of the loop: one fresh, one handled with photos, one invalid."""
+    now = timezone.now() - timedelta(days=1)
+    fresh = report(loop_world, now)
+    handled = case_report(
+        data=ReportInput(source="inspector", type_code="07001", description="小广告", lat=LZ_LAT, lon=LZ_LON),
+        actor=loop_world["demo-inspector"],
+        photos=[FakePhoto()],
+        now=now,
+    )
+    act(loop_world, handled, "demo-chief", "file", now)
+    act(loop_world, handled, "demo-dispatcher", "dispatch", now)
+    act(loop_world, handled, "demo-handler", "accept", now)
+    act(loop_world, handled, "demo-handler", "report_done", now, photos=[FakePhoto(), FakePhoto()])
+    dropped = report(loop_world, now, source="public")
+    act(loop_world, dropped, "demo-operator", "invalidate", now, reason="重复上报")
+    return loop_world, [fresh, handled, dropped]
+
+
+@pytest.mark.django_db
+def test_case_and_timeline_equal_the_orm_in_one_query_each(timeline):
+    people, cases = timeline
+    dispatcher = people["demo-dispatcher"]
+    assert sees_whole_city(dispatcher)
+    for made in cases:
+        with CaptureQueriesContext(connection) as q:
+            case = selectors.case_get_for(dispatcher, made.number)
+        assert len(q.captured_queries) == 1
+        orm = Case.objects.select_related("department", "inspector").get(number=made.number)
+        assert _fields(case) == _fields(orm)
+        for name in ("department", "inspector"):
+            got, want = getattr(case, name), getattr(orm, name)
+            assert (got and _fields(got)) == (want and _fields(want))
+
+        with CaptureQueriesContext(connection) as q:
+            events = selectors.case_events_for(dispatcher, case)
+            photos = [[p.pk for p in e.photos.all()] for e in events]  # no query: filled
+            actors = [e.actor and e.actor.username for e in events]
+            departments = [e.department and e.department.code for e in events]
+        assert len(q.captured_queries) == 2
+        want = list(
+            CaseEvent.objects.filter(case=orm)
+            .select_related("actor", "department")
+            .prefetch_related("photos")
+            .order_by("at", "id")
+        )
+        assert [_fields(e) for e in events] == [_fields(e) for e in want]
+        assert photos == [[p.pk for p in e.photos.all()] for e in want]
+        assert actors == [e.actor and e.actor.username for e in want]
+        assert departments == [e.department and e.department.code for e in want]
+        assert all(p.event is e for e in events for p in e.photos.all())
+    assert sum(len(p) for p in photos) == 0  # the invalid one has no photos; the handled one did:
+    handled_events = selectors.case_events_for(dispatcher, cases[1])
+    assert sorted(len(e.photos.all()) for e in handled_events)[-2:] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_unknown_number_and_other_roles(timeline):
+    people, cases = timeline
+    assert selectors.case_get_for(people["demo-dispatcher"], "2099-01-000001") is None
+    # a handler reads through the visibility rule (the ORM path) and sees only their department's
+    handler = people["demo-handler"]
+    assert not sees_whole_city(handler)
+    assert selectors.case_get_for(handler, cases[1].number).pk == cases[1].pk
+    assert selectors.case_get_for(handler, cases[0].number) is None
+
+
+@pytest.mark.django_db
+def test_prepared_objects_compile_once_per_shape_and_take_new_values(timeline):
+    _people, cases = timeline
+    reads = PreparedObjects(
+        Case,
+        lambda numbers, since: Case.objects.filter(number__in=numbers, reported_at__gte=since).order_by("id"),
+        related=("department",),
+    )
+    since = timezone.now() - timedelta(days=30)
+    first = reads.objects(numbers=[cases[0].number, cases[1].number], since=since)
+    second = reads.objects(numbers=[cases[2].number, cases[1].number], since=since)
+    assert [c.pk for c in first] == [cases[0].pk, cases[1].pk]
+    assert [c.pk for c in second] == [cases[1].pk, cases[2].pk]
+    assert len(reads._prepared._plans) == 1  # same shape: compiled once
+    assert reads.objects(numbers=[cases[0].number], since=timezone.now() + timedelta(days=1)) == []
+    by_int = PreparedObjects(
+        CaseEvent, lambda case_id: CaseEvent.objects.filter(case_id=case_id).order_by("id")
+    )
+    assert [e.pk for e in by_int.objects(case_id=cases[2].pk)] == list(
+        CaseEvent.objects.filter(case=cases[2]).order_by("id").values_list("pk", flat=True)
+    )
+    assert by_int.objects(case_id=10**12) == []
