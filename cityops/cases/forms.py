@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityops.cases.choices import Source, State, Urgency
@@ -26,15 +27,33 @@ QUEUE_LABELS = {
 DEFAULT_PAGE_SIZE = 50
 
 
-def _blank(label):
-    return [("", label)]
+_SOURCES, _STATES = Source.choices, State.choices  # one list each (``.choices`` builds a new one)
+
+# Choice lists with their blank first entry and their set of values, by (language, source list):
+# the same source list (a snapshot's picker list) gives the same objects on every page, so neither
+# is rebuilt and the options' markup is found by identity (core.templatetags.cityops.select).
+_LISTS: dict[tuple, tuple[object, list, frozenset]] = {}
+_LISTS_MAX = 64
+
+
+def _listed(blank, source) -> tuple[list, frozenset]:
+    key = (get_language(), id(source), str(blank) if blank is not None else None)
+    hit = _LISTS.get(key)
+    if hit is None or hit[0] is not source:  # the id of a list since freed may be reused
+        head = [("", str(blank))] if blank is not None else []
+        pairs = head + [(str(v), label) for v, label in source]
+        if len(_LISTS) >= _LISTS_MAX:
+            _LISTS.pop(next(iter(_LISTS)))
+        hit = _LISTS[key] = (source, pairs, frozenset(v for v, _label in pairs))
+    return hit[1], hit[2]
 
 
 class PairsChoiceField(forms.ChoiceField):
     """A choice field given plain (value, label) pairs, kept as given, checked against a set.
 
     The queue filters list some 500 types, areas and departments: Django's choice normalisation and
-    its linear ``valid_value`` scan cost more than the rest of the form on every queue page."""
+    its linear ``valid_value`` scan cost more than the rest of the form on every queue page. Lists
+    set with ``set_listed`` are shared between pages (see ``_listed``)."""
 
     @property
     def choices(self):
@@ -45,6 +64,12 @@ class PairsChoiceField(forms.ChoiceField):
         pairs = [(str(v), label) for v, label in value]
         self._choices = self.widget._choices = pairs  # already in the normalised form
         self._values = {v for v, _label in pairs}
+
+    def set_listed(self, source, *, blank=None) -> None:
+        """``source`` pairs (after a blank entry labelled ``blank``), shared while ``source`` is."""
+        pairs, values = _listed(blank, source)
+        self._choices = self.widget._choices = pairs
+        self._values = values
 
     def valid_value(self, value):
         return str(value) in self._values
@@ -81,8 +106,12 @@ class CaseFilterForm(forms.Form):
         "-number": _("Number descending"),
     }
 
+    # (value, label) of the sorts, one list (labels translate when shown)
+    _sorts = list(zip(SORTS, map(SORT_LABELS.get, SORTS), strict=True))
+
     def __init__(self, data=None, *, types=(), areas=(), departments=(), queue_labels=None):
-        """``areas`` and ``departments`` are (code, name) pairs; ``types`` catalogue entries."""
+        """``types``, ``areas`` and ``departments`` are (code, label) pairs; the same list objects from
+        one page to the next let the form and its markup be reused (``PairsChoiceField.set_listed``)."""
         # ``from`` and ``to`` are the public parameter names (``from`` is a keyword in Python).
         if data is not None:
             data = data.copy()
@@ -94,12 +123,13 @@ class CaseFilterForm(forms.Form):
         super().__init__(data)
         labels = queue_labels or {}
         self.fields["queue"].choices = [(k, labels.get(k, k)) for k in QUEUES]
-        self.fields["type"].choices = _blank(_("All types")) + [(t.code, f"{t.code} {t.name}") for t in types]
-        self.fields["area"].choices = _blank(_("All areas")) + list(areas)
-        self.fields["department"].choices = _blank(_("All departments")) + list(departments)
-        self.fields["source"].choices = _blank(_("All sources")) + list(Source.choices)
-        self.fields["state"].choices = _blank(_("All states")) + list(State.choices)
-        self.fields["sort"].choices = [(k, self.SORT_LABELS.get(k, k)) for k in SORTS]
+        self.fields["type"].set_listed(types, blank=_("All types"))
+        self.fields["area"].set_listed(areas, blank=_("All areas"))
+        # read per page (a department list differs by person): not shared
+        self.fields["department"].choices = [("", _("All departments")), *departments]
+        self.fields["source"].set_listed(_SOURCES, blank=_("All sources"))
+        self.fields["state"].set_listed(_STATES, blank=_("All states"))
+        self.fields["sort"].set_listed(self._sorts)
 
     def value(self, name, default=""):
         """The cleaned value of a field, or ``default`` when it is missing or not allowed."""

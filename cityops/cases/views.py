@@ -59,7 +59,7 @@ def _filter_form(request: HttpRequest) -> tuple[CaseFilterForm, dict[str, str]]:
     areas = area_choices(AreaLevel.COUNTY, AreaLevel.TOWNSHIP)
     form = CaseFilterForm(
         request.GET,
-        types=catalog.type_list(),
+        types=catalog.type_choices(),
         areas=areas,
         departments=department_list_for(request.user).order_by("path").values_list("code", "name"),
         queue_labels=QUEUE_LABELS,

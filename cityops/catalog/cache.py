@@ -96,6 +96,8 @@ class Snapshot:
     step_limits: dict[str, Limit]
     defaults: dict[str, Limit]
     majors: dict[tuple[str, str], str] = field(default_factory=dict)
+    # lists derived for pickers (built on first use, gone with the snapshot)
+    pickers: dict[str, list] = field(default_factory=dict)
 
 
 _lock = threading.Lock()

@@ -53,6 +53,17 @@ def catalog_type(kind: str, code: str) -> TypeInfo | None:
     return snapshot().types.get((Kind(kind), code))
 
 
+def type_choices() -> list[tuple[str, str]]:
+    """(code, "code name") of the active types in code order, for filter pickers: one list kept with
+    the catalogue snapshot, so every queue page shares it until the catalogue changes."""
+    snap = snapshot()
+    found = snap.pickers.get("types")
+    if found is None:
+        active = (t for t in snap.types.values() if t.is_active)
+        found = snap.pickers["types"] = [(t.code, f"{t.code} {t.name}") for t in active]
+    return found
+
+
 def type_list(
     kind: str | None = None, *, public_only: bool = False, active_only: bool = True
 ) -> list[TypeInfo]:

@@ -32,9 +32,16 @@ def _options(choices) -> str:
     return "".join(out)
 
 
+_BY_LIST: dict[tuple, tuple[object, str]] = {}  # the same, by the identity of a shared choice list
+
+
 def _options_markup(choices) -> str:
+    language = get_language()
+    hit = _BY_LIST.get((language, id(choices)))
+    if hit is not None and hit[0] is choices:  # a list shared between pages (cases.forms._listed)
+        return hit[1]
     try:
-        key = (get_language(), tuple((str(v), str(label)) for v, label in choices))
+        key = (language, tuple((str(v), str(label)) for v, label in choices))
     except (TypeError, ValueError):  # grouped choices: not cached
         return _options(choices)
     markup = _OPTIONS.get(key)
@@ -42,6 +49,9 @@ def _options_markup(choices) -> str:
         if len(_OPTIONS) >= _OPTIONS_MAX:
             _OPTIONS.pop(next(iter(_OPTIONS)))
         markup = _OPTIONS[key] = _options(choices)
+    if len(_BY_LIST) >= _OPTIONS_MAX:
+        _BY_LIST.pop(next(iter(_BY_LIST)))
+    _BY_LIST[(language, id(choices))] = (choices, markup)
     return markup
 
 
