@@ -149,7 +149,9 @@ async def app(scope, receive, send):
     path = scope["path"]
     q = parse_qs(scope.get("query_string", b"").decode())
     status, body = 200, None
-    if path == "/queue":
+    if path == "/health":
+        body = {"status": "ok" if rows("SELECT 1", ()) else "unavailable"}
+    elif path == "/queue":
         body = queue(q)
     elif path.startswith("/case/"):
         body = case(path[6:])
