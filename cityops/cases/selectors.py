@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.cases.models import Attachment, Case, CaseEvent
-from cityops.core.db import PreparedObjects, Rare, one_or_none, prefetched, stable, stable_plans
+from cityops.core.db import Prepared, PreparedObjects, Rare, one_or_none, prefetched, stable, stable_plans
 from cityops.organization.choices import Role
 from cityops.organization.selectors import department_paths_of, roles_of, sees_whole_city
 
@@ -216,9 +216,9 @@ def _queue_filter(qs: QuerySet[Case], filters: CaseFilters, now: datetime | None
     return qs.order_by(*SORTS.get(filters.sort, SORTS["-reported"]))
 
 
-# What a queue row shows: a case has some fifty columns to convert otherwise.
+# What a queue row shows, read as plain values: a case has some fifty columns, and building a model
+# instance per row (even with the rest deferred) cost more than the query.
 QUEUE_ROW_FIELDS = (
-    "id",
     "number",
     "type_name",
     "address",
@@ -229,35 +229,50 @@ QUEUE_ROW_FIELDS = (
     "reported_at",
     "due_at",
     "paused_at",
-    "department_id",
+    "department__name",
 )
 _VALUE_FILTERS = ("type_code", "area", "department", "source", "state")
 
 
-def _queue_page_query(queue: str, sort: str, offset: int, limit: int, now=None, **values) -> QuerySet[Case]:
-    return _queue_filter(Case.objects.all(), CaseFilters(queue=queue, sort=sort, **values), now)[
-        offset : offset + limit
-    ]
+@dataclass
+class QueueRow:
+    """One case in a work queue; the page adds what it shows (``url``, ``area_name`` ...)."""
+
+    number: str
+    type_name: str
+    address: str
+    county_code: str
+    township_code: str
+    state: str
+    extension_pending: bool
+    reported_at: datetime
+    due_at: datetime | None
+    paused_at: datetime | None
+    department_name: str | None
+
+
+def _queue_page_query(queue: str, sort: str, offset: int, limit: int, now=None, **values):
+    qs = _queue_filter(Case.objects.all(), CaseFilters(queue=queue, sort=sort, **values), now)
+    return qs.values_list(*QUEUE_ROW_FIELDS)[offset : offset + limit]
 
 
 # A whole-city page of a queue, compiled once per queue, sort, page and mix of filters (building and
 # compiling it with the ORM cost more than the database's answer). Its plan depends on the values (a
 # rare type, a busy area), so it is never kept (no ``stable_plans``).
-_QUEUE_PAGE = PreparedObjects(
-    Case, _queue_page_query, fields=QUEUE_ROW_FIELDS, related={"department": ("id", "name")}
-)
+_QUEUE_PAGE = Prepared(_queue_page_query)
 
 
-def case_queue_page(user, filters: CaseFilters, *, now: datetime, offset: int, limit: int) -> list[Case]:
-    """One page of a work queue: the cases with their row fields (``QUEUE_ROW_FIELDS``) and department."""
+def case_queue_page(user, filters: CaseFilters, *, now: datetime, offset: int, limit: int) -> list[QueueRow]:
+    """One page of a work queue, as ``QueueRow`` values."""
     if sees_whole_city(user) and not (filters.q.strip() or filters.date_from or filters.date_to):
         values = {name: getattr(filters, name) for name in _VALUE_FILTERS if getattr(filters, name)}
         if QUEUES.get(filters.queue, QUEUES["all"]).get("overdue"):
             values["now"] = now
-        return _QUEUE_PAGE.objects(shape=(filters.queue, filters.sort, offset, limit), **values)
-    # searches, date ranges and the narrower views of handlers and inspectors: the ORM
-    qs = case_queue_for(user, filters, now=now).select_related("department")
-    return list(qs.only(*QUEUE_ROW_FIELDS, "department__name")[offset : offset + limit])
+        rows = _QUEUE_PAGE.rows(shape=(filters.queue, filters.sort, offset, limit), **values)
+    else:  # searches, date ranges and the narrower views of handlers and inspectors: the ORM
+        qs = case_queue_for(user, filters, now=now).values_list(*QUEUE_ROW_FIELDS)
+        rows = qs[offset : offset + limit]
+    return [QueueRow(*row) for row in rows]
 
 
 def queue_counts_for(user, names: list[str], *, now: datetime) -> dict[str, int]:

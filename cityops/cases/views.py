@@ -68,8 +68,8 @@ def _filter_form(request: HttpRequest) -> tuple[CaseFilterForm, dict[str, str]]:
     return form, dict(areas)
 
 
-def _local_minute(value: datetime | None) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+def _local_minute(value: datetime | None, tz) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
 @login_required
@@ -91,13 +91,14 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     # time at 50 rows): one URL pattern, local times formatted once, state labels looked up.
     detail_url = reverse("cases:detail", args=["-"])
     state_labels = dict(State.choices)
+    tz = timezone.get_current_timezone()  # looked up once, not per value as ``localtime`` does
     for c in rows:
         c.area_name = names_of_areas.get(c.township_code) or names_of_areas.get(c.county_code, c.county_code)
         c.is_overdue = c.state in OPEN_STATES and deadlines.is_overdue(c.due_at, now, c.paused_at is not None)
         c.url = detail_url.replace("/-/", f"/{quote(c.number)}/")
         c.state_label = state_labels.get(c.state, c.state)
-        c.reported_text = _local_minute(c.reported_at)
-        c.due_text = _local_minute(c.due_at)
+        c.reported_text = _local_minute(c.reported_at, tz)
+        c.due_text = _local_minute(c.due_at, tz)
     params = request.GET.copy()
     params.pop("page", None)
     base = params.urlencode()

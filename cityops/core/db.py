@@ -343,37 +343,17 @@ class PreparedObjects:
     its timeline cost more to compile than to read).
     """
 
-    def __init__(
-        self,
-        model: type[Model],
-        build,
-        *,
-        fields: tuple[str, ...] = (),
-        related: tuple[str, ...] | dict[str, tuple[str, ...]] = (),
-    ):
-        """``fields`` (attribute names, the primary key among them) limits what is loaded, as ``only``
-        would; ``related`` maps a foreign key to the fields to load of it (all when given as names)."""
+    def __init__(self, model: type[Model], build, *, related: tuple[str, ...] = ()):
         self.model = model
-        self.names = self._in_model_order(model, fields)
-        if isinstance(related, tuple):
-            related = dict.fromkeys(related, ())
+        self.names = tuple(f.attname for f in model._meta.concrete_fields)
         self.related = []
         columns = list(self.names)
-        for name, wanted in related.items():
+        for name in related:
             field = model._meta.get_field(name)
-            names = self._in_model_order(field.related_model, wanted)
+            names = tuple(f.attname for f in field.related_model._meta.concrete_fields)
             self.related.append((field, names))
             columns += [f"{name}__{a}" for a in names]
         self._prepared = Prepared(lambda *shape, **values: build(*shape, **values).values_list(*columns))
-
-    @staticmethod
-    def _in_model_order(model: type[Model], names: tuple[str, ...]) -> tuple[str, ...]:
-        """The fields to load in the model's column order, which ``from_db`` expects; all if none."""
-        every = tuple(f.attname for f in model._meta.concrete_fields)
-        unknown = set(names) - set(every)
-        if unknown:
-            raise ValueError(f"{model.__name__} has no fields {sorted(unknown)}")
-        return tuple(n for n in every if n in names) if names else every
 
     def objects(self, *, shape: tuple = (), using: str = DEFAULT_DB_ALIAS, **values) -> list[Model]:
         out = []

@@ -18,7 +18,8 @@ register = template.Library()
 
 @register.simple_tag
 def case_rows(rows) -> str:
-    """``<tr>`` per case; the view prepares ``url``, ``area_name``, ``state_label``, ``*_text``."""
+    """``<tr>`` per ``cases.selectors.QueueRow``; the view adds ``url``, ``area_name``, ``state_label``,
+    ``*_text`` and ``is_overdue``."""
     if not rows:
         return mark_safe(  # noqa: S308 (constant markup, translated text escaped)
             f'<tr><td colspan="8" class="muted" data-testid="empty">{escape(gettext("No cases."))}</td></tr>'
@@ -27,7 +28,7 @@ def case_rows(rows) -> str:
     late = f' <span class="badge bad" data-testid="overdue">{escape(gettext("overdue"))}</span>'
     out = []
     for c in rows:
-        dept = c.department.name if c.department_id else ""
+        dept = c.department_name or ""
         due = (c.due_text + (late if c.is_overdue else "")) if c.due_at else "—"
         marked = ' class="overdue"' if c.is_overdue else ""
         out.append(
