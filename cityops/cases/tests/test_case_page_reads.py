@@ -170,3 +170,53 @@ def test_queue_pages_equal_the_orm_for_every_mix_of_filters(timeline):
     # two type filters share one) at three pages each
     plans = _QUEUE_PAGE._plans
     assert len(plans) == 24 and None not in plans.values()
+
+
+# The timeline as the template wrote it before ``case_timeline``: the tag must give the same page.
+OLD_TIMELINE = """{% load i18n %}{% for ev in events %}
+    <li data-testid="event" data-action="{{ ev.action }}">
+      <time datetime="{{ ev.at|date:'c' }}">{{ ev.at|date:"Y-m-d H:i" }}</time>
+      <strong>{{ ev.action_label }}</strong>
+      <span class="muted">{{ ev.actor.display_name|default:ev.actor_name|default:_("system") }}</span>
+      {% if ev.from_state and ev.from_state != ev.to_state %}<span class="transition">{{ ev.from_label }} → {{ ev.to_label }}</span>
+      {% elif not ev.from_state and ev.to_state %}<span class="transition">→ {{ ev.to_label }}</span>{% endif %}
+      {% if ev.department and ev.action == "dispatch" %}<span class="pill">{{ ev.department.name }}</span>{% endif %}
+      {% if ev.note %}<div class="note">{{ ev.note|linebreaksbr }}</div>{% endif %}
+      {% if ev.photos.all %}<div class="photos small">{% for p in ev.photos.all %}<img src="{% url 'cases:photo' number p.pk %}" alt="{{ p.get_stage_display }}" loading="lazy" width="64">{% endfor %}</div>{% endif %}
+    </li>
+  {% endfor %}"""  # noqa: E501
+
+
+def _words(html: str) -> str:
+    """The markup with whitespace between tags collapsed (it renders the same)."""
+    import re
+
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_timeline_tag_writes_what_the_template_wrote(timeline, language):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from cityops.cases.choices import Action, State
+    from cityops.cases.templatetags.case_timeline import case_timeline
+
+    people, cases = timeline
+    handled = cases[1]
+    CaseEvent.objects.filter(case=handled, action="report_done").update(
+        note='已清理 <b>"干净"</b>\r\n第二行 & 完'
+    )
+    CaseEvent.objects.filter(case=handled, action="file").update(actor=None, actor_name="")
+    with translation.override(language):
+        events = selectors.case_events_for(people["demo-dispatcher"], handled)
+        actions, states = dict(Action.choices), dict(State.choices)
+        for ev in events:
+            ev.action_label = actions.get(ev.action, ev.action)
+            ev.from_label = states.get(ev.from_state, ev.from_state)
+            ev.to_label = states.get(ev.to_state, ev.to_state)
+        old = Template(OLD_TIMELINE).render(Context({"events": events, "number": handled.number}))
+        new = case_timeline(events, handled.number)
+    assert _words(new) == _words(old)
+    assert "&lt;b&gt;" in new and "<br>" in new and "<img " in new and 'class="pill"' in new
