@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityops.cases.choices import Source, State, Urgency
 from cityops.cases.selectors import QUEUES, SORTS, CaseFilters
+from cityops.core.templatetags.cityops import SharedChoices
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -31,17 +32,17 @@ _SOURCES, _STATES = Source.choices, State.choices  # one list each (``.choices``
 
 # Choice lists with their blank first entry and their set of values, by (language, source list):
 # the same source list (a snapshot's picker list) gives the same objects on every page, so neither
-# is rebuilt and the options' markup is found by identity (core.templatetags.cityops.select).
-_LISTS: dict[tuple, tuple[object, list, frozenset]] = {}
+# is rebuilt and ``select`` keeps the options' markup on the list (``SharedChoices``).
+_LISTS: dict[tuple, tuple[object, SharedChoices, frozenset]] = {}
 _LISTS_MAX = 64
 
 
-def _listed(blank, source) -> tuple[list, frozenset]:
+def _listed(blank, source) -> tuple[SharedChoices, frozenset]:
     key = (get_language(), id(source), str(blank) if blank is not None else None)
     hit = _LISTS.get(key)
     if hit is None or hit[0] is not source:  # the id of a list since freed may be reused
         head = [("", str(blank))] if blank is not None else []
-        pairs = head + [(str(v), label) for v, label in source]
+        pairs = SharedChoices(head + [(str(v), label) for v, label in source])
         if len(_LISTS) >= _LISTS_MAX:
             _LISTS.pop(next(iter(_LISTS)))
         hit = _LISTS[key] = (source, pairs, frozenset(v for v, _label in pairs))

@@ -333,17 +333,14 @@ class Prepared:
         return out
 
 
-class PreparedObjects:
-    """A hot read of model instances, with some foreign keys followed, compiled once per shape.
+class ModelRows:
+    """Model instances, with some foreign keys followed, from plain rows of a ``values_list``.
 
-    ``build(*shape, **values)`` returns a queryset of ``model`` (filtered, ordered, sliced);
-    ``related`` names foreign keys to load with it, as ``select_related`` would. The query runs as a
-    ``Prepared`` values list and the rows become instances through ``from_db``: the same objects the
-    ORM gives, without building and compiling the query on every call (on the case page, the case and
-    its timeline cost more to compile than to read).
+    ``columns`` are the names to list: every column of ``model``, then every column of each model
+    ``related`` names; ``objects`` turns the rows into the instances ``select_related`` would give.
     """
 
-    def __init__(self, model: type[Model], build, *, related: tuple[str, ...] = ()):
+    def __init__(self, model: type[Model], *, related: tuple[str, ...] = ()):
         self.model = model
         self.names = tuple(f.attname for f in model._meta.concrete_fields)
         self.related = []
@@ -351,22 +348,41 @@ class PreparedObjects:
         for name in related:
             field = model._meta.get_field(name)
             names = tuple(f.attname for f in field.related_model._meta.concrete_fields)
-            self.related.append((field, names))
+            # the related primary key is NULL when the outer join found nothing
+            pk_at = names.index(field.related_model._meta.pk.attname)
+            self.related.append((field, names, pk_at))
             columns += [f"{name}__{a}" for a in names]
-        self._prepared = Prepared(lambda *shape, **values: build(*shape, **values).values_list(*columns))
+        self.columns = tuple(columns)
 
-    def objects(self, *, shape: tuple = (), using: str = DEFAULT_DB_ALIAS, **values) -> list[Model]:
+    def objects(self, rows, using: str = DEFAULT_DB_ALIAS) -> list[Model]:
         out = []
         n = len(self.names)
-        for row in self._prepared.rows(shape=shape, using=using, **values):
+        for row in rows:
             obj = self.model.from_db(using, self.names, row[:n])
             at = n
-            for field, names in self.related:
+            for field, names, pk_at in self.related:
                 part = row[at : at + len(names)]
                 at += len(names)
-                # the related primary key is NULL when the outer join found nothing
-                pk_at = names.index(field.related_model._meta.pk.attname)
                 related = field.related_model.from_db(using, names, part) if part[pk_at] is not None else None
                 field.set_cached_value(obj, related)
             out.append(obj)
         return out
+
+
+class PreparedObjects:
+    """A hot read of model instances, with some foreign keys followed, compiled once per shape.
+
+    ``build(*shape, **values)`` returns a queryset of ``model`` (filtered, ordered, sliced);
+    ``related`` names foreign keys to load with it, as ``select_related`` would. The query runs as a
+    ``Prepared`` values list and the rows become instances through ``ModelRows``: the same objects the
+    ORM gives, without building and compiling the query on every call (on the case page, the case and
+    its timeline cost more to compile than to read).
+    """
+
+    def __init__(self, model: type[Model], build, *, related: tuple[str, ...] = ()):
+        self._rows = ModelRows(model, related=related)
+        columns = self._rows.columns
+        self._prepared = Prepared(lambda *shape, **values: build(*shape, **values).values_list(*columns))
+
+    def objects(self, *, shape: tuple = (), using: str = DEFAULT_DB_ALIAS, **values) -> list[Model]:
+        return self._rows.objects(self._prepared.rows(shape=shape, using=using, **values), using)

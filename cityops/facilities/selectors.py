@@ -16,7 +16,7 @@ from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from cityops.core.db import Prepared
+from cityops.core.db import ModelRows, Prepared
 from cityops.facilities import rules
 from cityops.facilities.choices import TOILET_KINDS, FacilityKind
 from cityops.facilities.models import (
@@ -101,9 +101,8 @@ class Nearby:
 
 MAX_RADIUS_M = 50_000
 
-_FACILITY_FIELDS = tuple(f.attname for f in Facility._meta.concrete_fields)
-_INSPECTION_FIELDS = tuple(f.attname for f in Inspection._meta.concrete_fields)
-_NEAREST_COLUMNS = (*_FACILITY_FIELDS, *(f"last_inspection__{a}" for a in _INSPECTION_FIELDS))
+# a facility's columns, then its last inspection's, and back into instances
+_NEAREST_ROWS = ModelRows(Facility, related=("last_inspection",))
 
 
 def _nearest_query(
@@ -135,7 +134,7 @@ def _nearest_query(
         qs.filter(lat__range=(min_lat, max_lat), lon__range=(min_lon, max_lon))
         .annotate(_d2=(F("lat") - lat) * (F("lat") - lat) + (F("lon") - lon) * (F("lon") - lon) * k2)
         .order_by("_d2", "id")
-        .values_list(*_NEAREST_COLUMNS)[offset : offset + batch]
+        .values_list(*_NEAREST_ROWS.columns)[offset : offset + batch]
     )
 
 
@@ -144,13 +143,7 @@ _NEAREST = Prepared(_nearest_query)
 
 def _facilities(rows) -> list[Facility]:
     """Facilities (with their last inspection) from ``_nearest_query`` rows."""
-    n = len(_FACILITY_FIELDS)
-    out = []
-    for row in rows:
-        f = Facility.from_db("default", _FACILITY_FIELDS, row[:n])
-        f.last_inspection = Inspection.from_db("default", _INSPECTION_FIELDS, row[n:]) if row[n] else None
-        out.append(f)
-    return out
+    return _NEAREST_ROWS.objects(rows)
 
 
 def _nearest_public(offset, batch, accessible, third_washroom, free, box) -> list[Facility]:

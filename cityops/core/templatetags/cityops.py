@@ -32,14 +32,22 @@ def _options(choices) -> str:
     return "".join(out)
 
 
-_BY_LIST: dict[tuple, tuple[object, str]] = {}  # the same, by the identity of a shared choice list
+class SharedChoices(list):
+    """A choice list reused from page to page (the queue filters' types and areas, cases.forms):
+    ``select`` keeps its option markup on it, per language, rather than find it by the list's content."""
+
+    __slots__ = ("markup",)
+
+    def __init__(self, items=()):
+        super().__init__(items)
+        self.markup: dict[str, str] = {}
 
 
 def _options_markup(choices) -> str:
     language = get_language()
-    hit = _BY_LIST.get((language, id(choices)))
-    if hit is not None and hit[0] is choices:  # a list shared between pages (cases.forms._listed)
-        return hit[1]
+    kept = choices.markup if isinstance(choices, SharedChoices) else None
+    if kept is not None and language in kept:
+        return kept[language]
     try:
         key = (language, tuple((str(v), str(label)) for v, label in choices))
     except (TypeError, ValueError):  # grouped choices: not cached
@@ -49,9 +57,8 @@ def _options_markup(choices) -> str:
         if len(_OPTIONS) >= _OPTIONS_MAX:
             _OPTIONS.pop(next(iter(_OPTIONS)))
         markup = _OPTIONS[key] = _options(choices)
-    if len(_BY_LIST) >= _OPTIONS_MAX:
-        _BY_LIST.pop(next(iter(_BY_LIST)))
-    _BY_LIST[(language, id(choices))] = (choices, markup)
+    if kept is not None:
+        kept[language] = markup
     return markup
 
 
