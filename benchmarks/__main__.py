@@ -1,7 +1,7 @@
 """``python -m benchmarks --scale N --db sqlite|postgres --out results.json``
 
 Seeds a database at the given scale (reused when it already holds the cases), starts the real server
-(gunicorn, as in production) and the raw baseline (uvicorn), drives both over loopback with
+(granian, as in production) and the raw baseline (uvicorn), drives both over loopback with
 ``loadgen`` and writes JSON results plus a short text table. Every load run is bounded in time and
 count. See benchmarks/README.md.
 """
@@ -176,6 +176,31 @@ def wait_port(port: int, timeout: float = 60) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
+def listeners(port: int) -> int:
+    """How many sockets listen on ``port`` (Linux, /proc/net/tcp): one per worker for granian, whose
+    workers each bind their own (SO_REUSEPORT)."""
+    table = Path("/proc/net/tcp")
+    if not table.exists():
+        return 1
+    n = 0
+    for line in table.read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        n += state == "0A" and int(local.rsplit(":", 1)[1], 16) == port
+    return n
+
+
+def wait_ready(port: int, server: str, workers: int, timeout: float = 60) -> None:
+    """Wait until every worker takes connections: a run that starts while one granian worker is still
+    loading sends every connection to the other for the whole run (keep-alive holds them)."""
+    wait_port(port, timeout)
+    want = workers if server == "granian" else 1
+    end = time.monotonic() + timeout
+    while listeners(port) < want:
+        if time.monotonic() > end:
+            raise RuntimeError(f"{listeners(port)} of {want} workers listen on {port}")
+        time.sleep(0.1)
+
+
 def start_platform(env: dict, port: int, server: str, workers: int) -> subprocess.Popen:
     if server == "granian":
         cmd = [
@@ -191,6 +216,10 @@ def start_platform(env: dict, port: int, server: str, workers: int) -> subproces
             "--workers",
             str(workers),
             "--no-ws",
+            "--blocking-threads",
+            "1",
+            "--backlog",
+            "2048",
             "--log-level",
             "warning",
             "config.wsgi:application",
@@ -388,7 +417,7 @@ def main() -> None:
     )
     p.add_argument("--duration", type=float, default=10.0, help="seconds per scenario run")
     p.add_argument("--max-requests", type=int, default=20_000)
-    p.add_argument("--server", choices=["gunicorn", "granian"], default="gunicorn")
+    p.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     p.add_argument("--only", default="", help="comma-separated scenarios")
     p.add_argument("--seed-only", action="store_true")
@@ -414,7 +443,7 @@ def main() -> None:
     raw = start_raw(url, raw_port, a.workers)
     results: dict = {}
     try:
-        wait_port(port)
+        wait_ready(port, a.server, a.workers)
         wait_port(raw_port)
         only = set(filter(None, a.only.split(",")))
         for name, (make, raw_make, warm_make) in scenarios(prep).items():
