@@ -41,6 +41,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,  # led by case_dept_state; a second index would only cost every write
     )
     inspector = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -49,6 +50,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="inspected_cases",
+        db_index=False,  # led by case_inspector_state
     )
     merged_into = models.ForeignKey(
         "self",
@@ -140,7 +142,10 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """Append-only timeline and audit trail; never updated or deleted."""
 
-    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events")
+    # led by event_case_at: no index of its own
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="events", db_index=False
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT
