@@ -33,6 +33,7 @@ from cityops.cases import selectors, services
 from cityops.cases.choices import Action, Kind, Source, State, Urgency
 from cityops.cases.models import Case
 from cityops.cases.workflow import TABLE
+from cityops.core.api import FieldsOnce
 from cityops.core.db import prefetched
 from cityops.core.errors import DomainError
 from cityops.organization.selectors import roles_of, sees_whole_city
@@ -68,7 +69,7 @@ class PhotosField(serializers.ListField):
         return super().get_value(dictionary)
 
 
-class ReportSerializer(serializers.Serializer):
+class ReportSerializer(FieldsOnce):
     type = serializers.CharField(max_length=5, help_text=gettext_lazy("Catalogue code, e.g. 07001."))
     kind = serializers.ChoiceField(choices=Kind.choices, default=Kind.MATTER)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
@@ -82,7 +83,7 @@ class ReportSerializer(serializers.Serializer):
     photos = PhotosField(required=False, default=list, max_length=services.MAX_PHOTOS)
 
 
-class ActionSerializer(serializers.Serializer):
+class ActionSerializer(FieldsOnce):
     action = serializers.ChoiceField(choices=ACTION_NAMES)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
