@@ -19,8 +19,17 @@ Parameters are bound on the server (psycopg's ``Cursor``), which preparing needs
 from __future__ import annotations
 
 from django.db.backends.postgresql import base
+from psycopg import _queries
 
 from cityops.core.db import STABLE_PLANS
+
+# psycopg turns each statement's ``%s`` placeholders into ``$n`` by parsing it, and keeps the result
+# only for statements of at most 50 parameters. A case fact's INSERT has 52: it was parsed afresh for
+# every report, 8% of a report's CPU on PostgreSQL. The platform's widest hot statements (the fact's
+# and the case's INSERT) fit in 64; bulk statements with more parameters stay uncached as before.
+# (A module setting of psycopg's, read at each call; ``test_stable_plans`` checks that it still works.)
+HOT_STATEMENT_PARAMS = 64
+_queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, HOT_STATEMENT_PARAMS)
 
 
 class PreparingCursor(base.ServerBindingCursor):

@@ -115,3 +115,23 @@ def test_postgresql_prepares_on_request_unless_turned_off_for_a_pooler():
     assert on["OPTIONS"]["prepare_threshold"] == 2**62
     off = _database_settings(DATABASE_URL=url, CITYOPS_DB_PREPARE="false")
     assert off["OPTIONS"]["prepare_threshold"] is None
+
+
+@pg_only
+def test_wide_hot_statements_are_converted_once(db):
+    """psycopg keeps the placeholder conversion of statements up to ``HOT_STATEMENT_PARAMS`` parameters:
+    the case's and its fact's INSERT (the widest of a report) are no longer parsed on every report."""
+    from psycopg import _queries
+
+    from cityops.core.postgresql.base import HOT_STATEMENT_PARAMS
+    from cityops.evaluation.models import CaseFact
+
+    widest = max(len(model._meta.concrete_fields) for model in (Case, CaseFact))
+    assert 50 < widest <= HOT_STATEMENT_PARAMS
+    sql = "SELECT " + ", ".join(["%s::int"] * widest)
+    with connection.cursor() as cur:
+        cur.execute(sql, list(range(widest)))
+        before = _queries._query2pg.cache_info().hits
+        cur.execute(sql, list(range(1, widest + 1)))
+        assert cur.fetchone() == tuple(range(1, widest + 1))
+    assert _queries._query2pg.cache_info().hits == before + 1
