@@ -113,8 +113,6 @@ def _save_photos(
 ) -> int:
     for i, img in enumerate(cleaned, 1):
         img.content.name = f"{stage.value}-{event.pk}-{i}.{img.content.name.rpartition('.')[2]}"
-    n = 0
-    for img in cleaned:
         Attachment.objects.create(
             case=case,
             event=event,
@@ -124,8 +122,7 @@ def _save_photos(
             height=img.height,
             created_at=now,
         )
-        n += 1
-    return n
+    return len(cleaned)
 
 
 def _event(

@@ -13,6 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from cityops.cases.choices import Kind, Rating, Source, State
 
 
+def _step_person():
+    """The person who answers for a step; indexed by a partial index (``fact_<name>`` in ``Meta``)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+
+
 class CaseFact(models.Model):
     """What evaluation needs to know about one case: each clocked step's start, due time, end and actor.
 
@@ -44,54 +56,26 @@ class CaseFact(models.Model):
     paused = models.BooleanField(_("clock paused"), default=False)
 
     reported_at = models.DateTimeField(_("reported"))
-    reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,  # fact_reporter: partial
-    )
+    reporter = _step_person()
     valid = models.BooleanField(_("valid report"), null=True, blank=True)
 
     verify_start = models.DateTimeField(null=True, blank=True)
     verify_due = models.DateTimeField(null=True, blank=True)
     verify_end = models.DateTimeField(null=True, blank=True)
     verify_done = models.BooleanField(default=False)
-    verifier = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,  # fact_verifier: partial
-    )
+    verifier = _step_person()
 
     file_start = models.DateTimeField(null=True, blank=True)
     file_due = models.DateTimeField(null=True, blank=True)
     file_end = models.DateTimeField(null=True, blank=True)
     file_done = models.BooleanField(default=False)
-    filer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,  # fact_filer: partial
-    )
+    filer = _step_person()
 
     dispatch_start = models.DateTimeField(null=True, blank=True)
     dispatch_due = models.DateTimeField(null=True, blank=True)
     dispatch_end = models.DateTimeField(null=True, blank=True)
     dispatch_done = models.BooleanField(default=False)
-    dispatcher = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,  # fact_dispatcher: partial
-    )
+    dispatcher = _step_person()
     returned = models.BooleanField(_("returned"), default=False)
 
     handle_start = models.DateTimeField(null=True, blank=True)
@@ -107,27 +91,13 @@ class CaseFact(models.Model):
     check_due = models.DateTimeField(null=True, blank=True)
     check_end = models.DateTimeField(null=True, blank=True)
     check_done = models.BooleanField(default=False)
-    checker = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,  # fact_checker: partial
-    )
+    checker = _step_person()
 
     close_start = models.DateTimeField(null=True, blank=True)
     close_due = models.DateTimeField(null=True, blank=True)
     close_end = models.DateTimeField(null=True, blank=True)
     close_done = models.BooleanField(default=False)
-    closer = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        db_index=False,  # fact_closer: partial
-    )
+    closer = _step_person()
 
     rating = models.CharField(_("satisfaction"), max_length=12, choices=Rating.choices, blank=True)
     version = models.PositiveIntegerField(default=0)
