@@ -23,6 +23,7 @@ from cityops.cases.choices import DEPARTMENT_STATES, OPEN_STATES, Action, PhotoS
 from cityops.cases.forms import DEFAULT_PAGE_SIZE, QUEUE_LABELS, ActionForm, CaseFilterForm, ReportForm
 from cityops.cases.models import Attachment
 from cityops.catalog import selectors as catalog
+from cityops.catalog.choices import Kind, Urgency
 from cityops.core.calendar import load_calendar
 from cityops.core.errors import DomainError
 from cityops.core.worktime import WORKING_UNITS, Unit
@@ -253,6 +254,13 @@ def _action_forms(request: HttpRequest, case, now: datetime) -> list[dict]:
     return forms
 
 
+def _label(choices, value: str) -> str:
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
 def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse:
     now = _now()
     events = list(selectors.case_events_for(request.user, case))
@@ -271,6 +279,12 @@ def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse
         "cases/case_detail.html",
         {
             "case": case,
+            "labels": {  # the case's choice labels, looked up once (see above)
+                "state": states.get(case.state, case.state),
+                "source": _label(Source, case.source),
+                "kind": _label(Kind, case.kind),
+                "urgency": _label(Urgency, case.urgency),
+            },
             "events": events,
             "photo_stages": photo_stages,
             "deadlines": _deadlines(case, now),

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
@@ -127,19 +128,25 @@ def parse_hours(spec: str) -> Hours:
     return Hours(always=False, days=tuple(tuple(d) for d in days))
 
 
+@lru_cache(maxsize=4096)
+def _parsed(spec: str) -> Hours | None:
+    """``parse_hours`` kept per text (None: unparseable): the toilet finder asks for the open state of
+    twenty facilities per request, and a registry repeats a handful of opening-hours texts."""
+    try:
+        return parse_hours(spec)
+    except OpeningHoursError:
+        return None
+
+
 def is_open(spec: str, at: datetime, tz: ZoneInfo = LOCAL) -> bool:
     """Whether a facility with opening hours ``spec`` is open at ``at``. Unparseable hours: closed."""
-    try:
-        return parse_hours(spec).is_open(at, tz)
-    except OpeningHoursError:
-        return False
+    hours = _parsed(spec or "")
+    return hours is not None and hours.is_open(at, tz)
 
 
 def is_24h(spec: str) -> bool:
-    try:
-        return parse_hours(spec).always
-    except OpeningHoursError:
-        return False
+    hours = _parsed(spec or "")
+    return hours is not None and hours.always
 
 
 # ------------------------------------------------------------------------------------------------

@@ -221,6 +221,18 @@ class LastResult:
     passed: bool
 
 
+def _last_results_query(*, ids: list[int]) -> QuerySet:
+    return (
+        InspectionResult.objects.filter(inspection_id__in=ids)
+        .order_by("item__order", "id")
+        .values_list("inspection_id", "item__key", "item__name", "passed")
+    )
+
+
+# compiled once per number of facilities (core.db.Prepared), as the finder's own query
+_LAST_RESULTS = Prepared(_last_results_query)
+
+
 def _attach_last_results(facilities: list[Facility]) -> None:
     """Set ``last_results`` on each facility: the lines of its last inspection, in item order.
 
@@ -229,11 +241,7 @@ def _attach_last_results(facilities: list[Facility]) -> None:
     ids = [f.last_inspection_id for f in facilities if f.last_inspection_id]
     by_inspection: dict[int, list[LastResult]] = {}
     if ids:
-        for inspection_id, key, name, passed in (
-            InspectionResult.objects.filter(inspection_id__in=ids)
-            .order_by("item__order", "id")
-            .values_list("inspection_id", "item__key", "item__name", "passed")
-        ):
+        for inspection_id, key, name, passed in _LAST_RESULTS.rows(ids=ids):
             by_inspection.setdefault(inspection_id, []).append(LastResult(key, name, passed))
     for f in facilities:
         f.last_results = by_inspection.get(f.last_inspection_id, [])

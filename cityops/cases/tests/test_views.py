@@ -190,6 +190,14 @@ def test_case_page_shows_details_deadlines_map_timeline_and_allowed_actions(clie
     assert [a["action"] for a in r.context["actions"]] == ["file", "reject", "invalidate", "merge", "urge"]
     assert 'data-testid="action-file"' in html
     assert [e.action for e in r.context["events"]] == ["report"]
+    # the choice labels, in the page's language (zh-hans by default)
+    assert r.context["labels"] == {
+        "state": "待立案",
+        "source": "监督员",
+        "kind": "事项",
+        "urgency": "一般",
+    }
+    assert 'data-state="to_file">待立案</span>' in html and "<dd>监督员</dd>" in html
     assert r.context["deadlines"] and r.context["deadlines"][0]["due_at"] == case.due_at
     photo = Attachment.objects.get(case=case)
     assert reverse("cases:photo", args=[case.number, photo.pk]) in html

@@ -148,3 +148,24 @@ def test_compiled_finder_equals_the_orm_finder(toilets):
     assert compared == 3 * 4 * 3
     assert any(n.facility.last_inspection for n in selectors.nearest_toilets(lat=lat, lon=lon, at=NOW))
     assert selectors._NEAREST._plans and all(p is not None for p in selectors._NEAREST._plans.values())
+
+
+def test_last_results_compiled_once_equal_the_orm(toilets):
+    """The finder's checklist lines come from a statement compiled once per number of facilities."""
+    from cityops.facilities import selectors
+    from cityops.facilities.models import InspectionResult
+
+    lat, lon = CENTRE
+    found = selectors.nearest_toilets(lat=lat, lon=lon, at=NOW)
+    inspected = [n.facility for n in found if n.facility.last_inspection_id]
+    assert inspected
+    for f in inspected:
+        expected = [
+            (r.item.key, r.item.name, r.passed)
+            for r in InspectionResult.objects.filter(inspection_id=f.last_inspection_id)
+            .select_related("item")
+            .order_by("item__order", "id")
+        ]
+        assert expected and [(r.key, r.name, r.passed) for r in f.last_results] == expected
+    plans = selectors._LAST_RESULTS._plans
+    assert plans and all(p is not None for p in plans.values())

@@ -100,3 +100,16 @@ def test_figures_formulas():
     assert (cov.part, cov.whole) == (1, 3)
     done = rules.station_completion([True, True, False, True])
     assert (done.part, done.whole, done.rate) == (3, 4, Decimal("75.0"))
+
+
+def test_open_state_parses_each_text_once_and_bad_hours_stay_closed():
+    rules._parsed.cache_clear()
+    for _ in range(3):
+        assert rules.is_open("06:00-22:00", at(0, 12))
+        assert not rules.is_24h("06:00-22:00")
+        assert not rules.is_open("whenever", at(0, 12))  # unparseable: closed, never an error
+        assert not rules.is_24h("whenever")
+    info = rules._parsed.cache_info()
+    assert (info.misses, info.hits) == (2, 10)
+    with pytest.raises(rules.OpeningHoursError):  # the parser itself still explains the mistake
+        rules.parse_hours("whenever")
