@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import threading
+
 from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +79,18 @@ class PairsChoiceField(forms.ChoiceField):
         return str(value) in self._values
 
 
+_per_thread = threading.local()
+
+
+def _thread_fields(form_class) -> dict:
+    """The calling thread's own copy of a form class's declared fields, made once."""
+    kept = _per_thread.__dict__.setdefault("fields", {})
+    fields = kept.get(form_class)
+    if fields is None:
+        fields = kept[form_class] = copy.deepcopy(form_class.base_fields)
+    return fields
+
+
 class CaseFilterForm(forms.Form):
     """Queue, filters, search, sort and page of the case list; every key is allow-listed."""
 
@@ -121,7 +136,14 @@ class CaseFilterForm(forms.Form):
                     data[field] = data[public]
             if not data.get("sort"):
                 data["sort"] = "-reported"
+        # Django deep-copies every declared field for each form (5% of a queue page). This form's
+        # fields keep no state of a request once __init__ below has set their choices, so each thread
+        # keeps one copy: Django copies an empty dict instead, and the thread's fields are put back.
+        # So a form's fields are those of the last form made in its thread: one form per page.
+        self.base_fields = {}
         super().__init__(data)
+        del self.base_fields
+        self.fields = _thread_fields(type(self))
         labels = queue_labels or {}
         self.fields["queue"].choices = [(k, labels.get(k, k)) for k in QUEUES]
         self.fields["type"].set_listed(types, blank=_("All types"))
