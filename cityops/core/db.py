@@ -71,6 +71,22 @@ def stable_plans() -> Iterator[None]:
         STABLE_PLANS.reset(token)
 
 
+@contextmanager
+def one_statement_write(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Around a write of one statement (an upsert with RETURNING) outside a transaction.
+
+    PostgreSQL runs it in autocommit: one round trip, its row locked for that statement only. On
+    SQLite a bare write would wait for the write lock in SQLite's polling busy handler, the very
+    wait the writers' queue of ``cityops.core.sqlite`` exists to avoid: there it runs in a
+    transaction, queued like every other writer."""
+    connection = connections[using]
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        with transaction.atomic(using=using):
+            yield
+    else:
+        yield
+
+
 class _StableMixin:
     def _fetch_all(self):
         with stable_plans():
