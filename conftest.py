@@ -36,11 +36,13 @@ def _fresh_reference_caches():
     from cityops.catalog import cache as catalog_cache
     from cityops.core.calendar import calendar_changed_locally
     from cityops.geography.selectors import clear_caches
+    from cityops.organization.selectors import departments_changed_locally
 
-    for clear in (clear_caches, catalog_cache.clear, calendar_changed_locally):
+    caches = (clear_caches, catalog_cache.clear, calendar_changed_locally, departments_changed_locally)
+    for clear in caches:
         clear()
     yield
-    for clear in (clear_caches, catalog_cache.clear, calendar_changed_locally):
+    for clear in caches:
         clear()
 
 

@@ -148,8 +148,8 @@ class CaseFilterForm(forms.Form):
         self.fields["queue"].choices = [(k, labels.get(k, k)) for k in QUEUES]
         self.fields["type"].set_listed(types, blank=_("All types"))
         self.fields["area"].set_listed(areas, blank=_("All areas"))
-        # read per page (a department list differs by person): not shared
-        self.fields["department"].choices = [("", _("All departments")), *departments]
+        # one list per set of visible departments (organization.selectors.department_choices_for)
+        self.fields["department"].set_listed(departments, blank=_("All departments"))
         self.fields["source"].set_listed(_SOURCES, blank=_("All sources"))
         self.fields["state"].set_listed(_STATES, blank=_("All states"))
         self.fields["sort"].set_listed(self._sorts)

@@ -31,7 +31,8 @@ from cityops.geography.choices import AreaLevel
 from cityops.geography.selectors import area_choices, area_names
 from cityops.organization.choices import Role
 from cityops.organization.selectors import (
-    department_list_for,
+    department_choices_for,
+    departments_for,
     members_with_role,
     roles_of,
     sees_whole_city,
@@ -62,7 +63,7 @@ def _filter_form(request: HttpRequest) -> tuple[CaseFilterForm, dict[str, str]]:
         request.GET,
         types=catalog.type_choices(),
         areas=areas,
-        departments=department_list_for(request.user).order_by("path").values_list("code", "name"),
+        departments=department_choices_for(request.user),
         queue_labels=QUEUE_LABELS,
     )
     form.is_valid()
@@ -238,7 +239,7 @@ def _action_forms(request: HttpRequest, case, now: datetime) -> list[dict]:
         }
         if action is Action.DISPATCH:
             proposal = services.dispatch_proposal(case)
-            form["departments"] = list(department_list_for(request.user).order_by("path"))
+            form["departments"] = departments_for(request.user)
             form["proposal"] = proposal.code if proposal else ""
         if action is Action.FILE:
             form["conditions"] = services.filing_options_for(case)

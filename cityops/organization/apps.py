@@ -6,3 +6,15 @@ class OrganizationConfig(AppConfig):
     name = "cityops.organization"
     label = "organization"
     verbose_name = _("Organisation")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from cityops.organization.models import Department
+        from cityops.organization.selectors import departments_changed_locally
+
+        def changed(**_kwargs):
+            departments_changed_locally()
+
+        for signal in (post_save, post_delete):
+            signal.connect(changed, sender=Department, weak=False, dispatch_uid=f"departments-{signal}")

@@ -107,3 +107,51 @@ def test_memberships_are_fetched_once_per_user_object(demo_people, django_assert
         selectors.roles_of(user)
         selectors.primary_role(user)
         selectors.sees_whole_city(user)
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["demo-dispatcher", "demo-leader", "demo-inspector", "demo-handler", "handler-hw", "demo-admin"],
+)
+def test_the_kept_department_lists_follow_the_visibility_rule(demo_people, username):
+    user = demo_people[username]
+    expected = list(selectors.department_list_for(user).order_by("path").values_list("code", "name"))
+    assert expected
+    assert [(d.code, d.name) for d in selectors.departments_for(user)] == expected
+    assert selectors.department_choices_for(user) == expected
+
+
+def test_no_membership_picks_no_department(db, departments):
+    user = get_user_model().objects.create_user("nobody", password="x-long-password")
+    assert selectors.departments_for(user) == [] and selectors.department_choices_for(user) == []
+
+
+def test_kept_lists_are_reused_and_a_local_save_shows_at_once(demo_people, departments, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 3600
+    user = demo_people["demo-dispatcher"]
+    first = selectors.department_choices_for(user)
+    with CaptureQueriesContext(connection) as ctx:
+        again = selectors.department_choices_for(user)
+    assert again is first and len(ctx.captured_queries) == 0  # no query while nothing changed
+
+    dept = departments["LZ-CGJ"]
+    dept.name = "潞州区城市管理局（新）"
+    dept.save()  # in this process: its copy is dropped at once
+    assert ("LZ-CGJ", "潞州区城市管理局（新）") in selectors.department_choices_for(user)
+    dept.is_active = False
+    dept.save()
+    assert "LZ-CGJ" not in dict(selectors.department_choices_for(user))
+
+
+def test_another_process_edit_shows_after_the_recheck_interval(demo_people, settings):
+    user = demo_people["demo-leader"]
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 3600
+    kept = selectors.department_choices_for(user)
+    # another process renames a department (no signal reaches this one)
+    Department.objects.filter(code="CGJ-HW").update(name="环卫中心")
+    assert selectors.department_choices_for(user) is kept  # until the next check
+    settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 0  # the check is due
+    assert dict(selectors.department_choices_for(user))["CGJ-HW"] == "环卫中心"
