@@ -70,6 +70,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "cityops" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # ``{% load i18n %}`` loads Django's library with a faster ``{% translate %}`` of plain text
+            "libraries": {"i18n": "cityops.core.templatetags.i18n_fast"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
