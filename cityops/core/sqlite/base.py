@@ -14,11 +14,33 @@ from __future__ import annotations
 
 import fcntl
 import os
+from datetime import datetime
 
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, operations
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def convert_datetimefield_value(self, value, expression, connection):
+        """A stored moment, aware in the connection's zone (UTC under USE_TZ) as Django's converter
+        makes it, without its trips through ``settings``, ``is_aware`` and ``make_aware`` for every
+        value (a work queue page converts 150: 4.5% of the page). sqlite3 has already parsed
+        declared datetime columns; a text (an expression's result) is read with ``fromisoformat``
+        as ``parse_datetime`` first tries. Anything else goes to Django's converter."""
+        cls = value.__class__
+        if cls is str:
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                return super().convert_datetimefield_value(value, expression, connection)
+            cls = datetime
+        if cls is datetime:
+            zone = self.connection.timezone  # None without USE_TZ
+            return value.replace(tzinfo=zone) if zone is not None and value.tzinfo is None else value
+        return super().convert_datetimefield_value(value, expression, connection)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
     _writer_fd: int | None = None
     _writer_pid: int | None = None
     _writer_held = False
