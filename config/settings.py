@@ -66,12 +66,11 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        # Django's, with a faster ``{% translate %}`` of plain text behind ``{% load i18n %}``
+        "BACKEND": "cityops.core.templates.Templates",
         "DIRS": [BASE_DIR / "cityops" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
-            # ``{% load i18n %}`` loads Django's library with a faster ``{% translate %}`` of plain text
-            "libraries": {"i18n": "cityops.core.templatetags.i18n_fast"},
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",

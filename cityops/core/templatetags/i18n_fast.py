@@ -1,6 +1,6 @@
 """Django's ``i18n`` template library, with ``{% translate %}`` of a plain text translated directly.
 
-Loaded by ``{% load i18n %}`` (the ``libraries`` option of the template engine in settings). Django
+Loaded by ``{% load i18n %}`` (the project's template backend, ``cityops.core.templates``). Django
 translates a literal through a lazy proxy made and resolved on each render: with some thirty such
 tags on a page that was 4% of a case page. Here a literal with no filters, no context and no
 ``noop`` is translated with ``gettext`` itself; the result, its escaping, the ``%`` handling and

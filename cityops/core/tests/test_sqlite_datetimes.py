@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
-from django.db.backends.sqlite3.operations import DatabaseOperations as DjangoOperations
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite backend's converter")
 
@@ -24,6 +23,9 @@ VALUES = [
 
 
 def convert_both(value):
+    # imported here: the SQLite backend's modules load only where SQLite is the database
+    from django.db.backends.sqlite3.operations import DatabaseOperations as DjangoOperations
+
     ours = connection.ops.convert_datetimefield_value(value, None, connection)
     django = DjangoOperations(connection).convert_datetimefield_value(value, None, connection)
     return ours, django
