@@ -33,7 +33,7 @@ from cityops.cases.models import Attachment, Case, CaseCounter, CaseEvent, Dispa
 from cityops.cases.workflow import ActorFacts, CaseFacts
 from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
-from cityops.core.db import insert, one_or_none, stable_plans
+from cityops.core.db import count_up, insert, one_or_none
 from cityops.core.errors import DomainError
 from cityops.core.images import CleanImage, clean_image
 from cityops.geography.distance import bbox, haversine_m
@@ -53,20 +53,10 @@ MAX_PHOTOS = 9
 
 
 def _next_number(now: datetime) -> str:
-    """The month's next number in one statement (an upsert with RETURNING, SQLite >= 3.35 and
-    PostgreSQL): the row lock it takes lasts until its transaction commits, so two reports can never
-    draw the same number, and no read-modify-write round trips slow every intake down."""
+    """The month's next number (``core.db.count_up``): the counter row's lock lasts until the drawing
+    transaction commits, so two reports can never draw the same number."""
     month = timezone.localtime(now).strftime("%Y-%m")
-    qn = connection.ops.quote_name
-    table, col_month, col_last = qn(CaseCounter._meta.db_table), qn("month"), qn("last")
-    with connection.cursor() as cur, stable_plans():
-        cur.execute(
-            f"INSERT INTO {table} ({col_month}, {col_last}) VALUES (%s, 1) ON CONFLICT ({col_month}) "  # noqa: S608 (identifiers from the model)
-            f"DO UPDATE SET {col_last} = {table}.{col_last} + 1 RETURNING {col_last}",
-            [month],
-        )
-        (last,) = cur.fetchone()
-    return f"{month}-{last:06d}"
+    return f"{month}-{count_up(CaseCounter, 'last', month=month):06d}"
 
 
 def _number_ahead(now: datetime) -> str | None:

@@ -71,6 +71,27 @@ def stable_plans() -> Iterator[None]:
         STABLE_PLANS.reset(token)
 
 
+def count_up(model: type[Model], column: str, *, using: str = DEFAULT_DB_ALIAS, **keys) -> int:
+    """Add one to ``column`` of the row of ``model`` with ``keys`` (made at 1 when missing) and return
+    the new count, in one statement: an upsert with RETURNING (SQLite >= 3.35, PostgreSQL) on the
+    unique key ``keys`` name. The row's lock lasts until the statement's transaction ends, so two
+    callers never see the same count, and no read-modify-write round trips slow them down."""
+    connection = connections[using]
+    qn, meta = connection.ops.quote_name, model._meta
+    fields = [meta.get_field(name) for name in keys]
+    table, col = qn(meta.db_table), qn(meta.get_field(column).column)
+    key_cols = ", ".join(qn(f.column) for f in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cur, stable_plans():  # by a unique key: one plan for every key
+        cur.execute(
+            f"INSERT INTO {table} ({key_cols}, {col}) VALUES ({marks}, 1) "  # noqa: S608 (identifiers from the model)
+            f"ON CONFLICT ({key_cols}) DO UPDATE SET {col} = {table}.{col} + 1 RETURNING {col}",
+            [f.get_db_prep_save(v, connection) for f, v in zip(fields, keys.values(), strict=True)],
+        )
+        (count,) = cur.fetchone()
+    return count
+
+
 @contextmanager
 def one_statement_write(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """Around a write of one statement (an upsert with RETURNING) outside a transaction.

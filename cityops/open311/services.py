@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import connection
 from django.utils.translation import gettext as _
 
 from cityops.cases import services as cases
 from cityops.cases.choices import Kind, Source
 from cityops.cases.models import Case
-from cityops.core.db import one_statement_write, stable_plans
+from cityops.core.db import count_up, one_statement_write, stable_plans
 from cityops.core.errors import DomainError
 from cityops.open311 import selectors
 from cityops.open311.models import ApiKey, ApiKeyUsage
@@ -70,26 +69,17 @@ def api_key_check(key: str | None) -> ApiKey:
 def api_key_take(*, api_key: ApiKey, now: datetime) -> None:
     """Count one request in the key's current minute; refuse beyond its rate (fixed window, in the DB).
 
-    One upsert with RETURNING (as the case numbers, ``cases.services._next_number``), a write of one
-    statement (``one_statement_write``): on PostgreSQL the window's row is locked for that statement,
-    where an atomic update and read held it through four round trips. The first request of a minute
-    opens its window and drops the windows past ``USAGE_KEPT``.
+    One upsert (``core.db.count_up``), a write of one statement (``one_statement_write``): on
+    PostgreSQL the window's row is locked for that statement, where an atomic update and read held it
+    through four round trips. The first request of a minute opens its window and drops the windows
+    past ``USAGE_KEPT``.
     """
     window = now.replace(second=0, microsecond=0)
-    qn = connection.ops.quote_name
-    table = qn(ApiKeyUsage._meta.db_table)
-    key_col, window_col, count_col = qn("api_key_id"), qn("window"), qn("count")
-    with one_statement_write(), connection.cursor() as cur, stable_plans():
-        cur.execute(
-            f"INSERT INTO {table} ({key_col}, {window_col}, {count_col}) VALUES (%s, %s, 1) "  # noqa: S608 (identifiers from the model)
-            f"ON CONFLICT ({key_col}, {window_col}) DO UPDATE SET {count_col} = {table}.{count_col} + 1 "
-            f"RETURNING {count_col}",
-            [api_key.pk, connection.ops.adapt_datetimefield_value(window)],
-        )
-        (count,) = cur.fetchone()
+    with one_statement_write():
+        count = count_up(ApiKeyUsage, "count", api_key_id=api_key.pk, window=window)
     if count == 1:
         ApiKeyUsage.objects.filter(api_key=api_key, window__lt=now - USAGE_KEPT).delete()
-    if (count or 0) > api_key.rate_per_minute:
+    if count > api_key.rate_per_minute:
         retry = 60 - now.second
         raise RateLimited(
             _("Rate limit of %(rate)d requests per minute exceeded; try again in %(seconds)d seconds.")

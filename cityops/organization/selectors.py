@@ -88,13 +88,13 @@ class DepartmentRow:
 
 
 class _Departments:
-    """This process's copy of the active departments, and the lists picked from it per visibility."""
+    """This process's copy of the active departments, and what was picked from it per visibility:
+    the rows and their (code, name) pairs."""
 
     lock = threading.Lock()
     rows: tuple[DepartmentRow, ...] | None = None
     checked_at: float | None = None
-    picked: dict[tuple[str, ...] | None, list[DepartmentRow]] = {}
-    pairs: dict[tuple[str, ...] | None, list[tuple[str, str]]] = {}
+    picked: dict[tuple[str, ...] | None, tuple[list[DepartmentRow], list[tuple[str, str]]]] = {}
 
 
 _PICKED_MAX = 256  # distinct visibilities kept (one per set of departments people belong to)
@@ -105,7 +105,7 @@ def departments_changed_locally() -> None:
     next check."""
     with _Departments.lock:
         _Departments.rows = _Departments.checked_at = None
-        _Departments.picked, _Departments.pairs = {}, {}
+        _Departments.picked = {}
 
 
 def _active_departments() -> tuple[DepartmentRow, ...]:
@@ -121,13 +121,24 @@ def _active_departments() -> tuple[DepartmentRow, ...]:
     )
     with _Departments.lock:
         if fresh != _Departments.rows:
-            _Departments.rows, _Departments.picked, _Departments.pairs = fresh, {}, {}
+            _Departments.rows, _Departments.picked = fresh, {}
         _Departments.checked_at = refcache.now()
     return fresh
 
 
-def _visibility(user) -> tuple[str, ...] | None:
-    return None if sees_whole_city(user) else tuple(sorted(set(department_paths_of(user))))
+def _picked(user) -> tuple[list[DepartmentRow], list[tuple[str, str]]]:
+    rows = _active_departments()
+    key = None if sees_whole_city(user) else tuple(sorted(set(department_paths_of(user))))
+    hit = _Departments.picked.get(key)
+    if hit is None:
+        # a person with no department sees none (key ``()``), as ``department_list_for``
+        seen = list(rows) if key is None else [r for r in rows if key and r.path.startswith(key)]
+        hit = (seen, [(r.code, r.name) for r in seen])
+        with _Departments.lock:
+            if len(_Departments.picked) >= _PICKED_MAX:
+                _Departments.picked = {}
+            _Departments.picked[key] = hit
+    return hit
 
 
 def departments_for(user) -> list[DepartmentRow]:
@@ -137,29 +148,12 @@ def departments_for(user) -> list[DepartmentRow]:
     departments kept per process and reloaded every ``CITYOPS_REFERENCE_RECHECK_SECONDS`` (as the
     catalogue), where the query built, compiled and ran for each page cost a tenth of a work queue's
     time. The same list object comes back while nothing changed, so pickers keep their markup."""
-    rows = _active_departments()
-    key = _visibility(user)
-    hit = _Departments.picked.get(key)
-    if hit is None:
-        # a person with no department sees none (key ``()``), as ``department_list_for``
-        hit = list(rows) if key is None else [r for r in rows if key and r.path.startswith(key)]
-        with _Departments.lock:
-            if len(_Departments.picked) >= _PICKED_MAX:
-                _Departments.picked, _Departments.pairs = {}, {}
-            _Departments.picked[key] = hit
-    return hit
+    return _picked(user)[0]
 
 
 def department_choices_for(user) -> list[tuple[str, str]]:
     """(code, name) of ``departments_for``: the same list object while nothing changed."""
-    rows = departments_for(user)
-    key = _visibility(user)
-    hit = _Departments.pairs.get(key)
-    if hit is None:
-        hit = [(r.code, r.name) for r in rows]
-        with _Departments.lock:
-            _Departments.pairs[key] = hit
-    return hit
+    return _picked(user)[1]
 
 
 def department_get_for(user, code: str) -> Department | None:
