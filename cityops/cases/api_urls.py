@@ -13,8 +13,8 @@ urlpatterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("auth/token", api.TokenView.as_view(), name="token"),
     path("cases", api.CaseListView.as_view(), name="cases"),
-    path("cases/<str:number>", api.CaseDetailView.as_view(), name="case"),
-    path("cases/<str:number>/actions", api.CaseActionView.as_view(), name="case-actions"),
-    path("cases/<str:number>/events", api.CaseEventsView.as_view(), name="case-events"),
-    path("cases/<str:number>/duplicates", api.CaseDuplicatesView.as_view(), name="case-duplicates"),
+    path("cases/<key:number>", api.CaseDetailView.as_view(), name="case"),
+    path("cases/<key:number>/actions", api.CaseActionView.as_view(), name="case-actions"),
+    path("cases/<key:number>/events", api.CaseEventsView.as_view(), name="case-events"),
+    path("cases/<key:number>/duplicates", api.CaseDuplicatesView.as_view(), name="case-duplicates"),
 ]

@@ -10,8 +10,8 @@ urlpatterns = [
     path("report/", views.case_report, name="report"),
     path("report/types/", views.type_options, name="type_options"),
     path("tasks/", views.inspector_tasks, name="tasks"),
-    path("<str:number>/", views.case_detail, name="detail"),
-    path("<str:number>/act/", views.case_act, name="act"),
-    path("<str:number>/reply/", views.case_reply, name="reply"),
-    path("<str:number>/photos/<int:pk>/", views.case_photo, name="photo"),
+    path("<key:number>/", views.case_detail, name="detail"),
+    path("<key:number>/act/", views.case_act, name="act"),
+    path("<key:number>/reply/", views.case_reply, name="reply"),
+    path("<key:number>/photos/<int:pk>/", views.case_photo, name="photo"),
 ]

@@ -8,7 +8,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
         from cityops.core import checks  # noqa: F401  (registers the system checks)
         from cityops.core.calendar import connect_signals
+        from cityops.core.converters import KeyConverter
 
         connect_signals()
+        register_converter(KeyConverter, "key")  # before any URLconf is read

@@ -6,5 +6,5 @@ from cityops.evaluation import api
 
 app_name = "evaluation_api"
 urlpatterns = [
-    path("<str:object_kind>", api.EvaluationView.as_view(), name="objects"),
+    path("<key:object_kind>", api.EvaluationView.as_view(), name="objects"),
 ]

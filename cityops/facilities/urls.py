@@ -15,6 +15,6 @@ urlpatterns = [
     path("inspect/", views.nearby, name="nearby"),
     path("inspections/<int:pk>/", views.inspection_detail, name="inspection"),
     path("photos/<int:pk>/", views.result_photo, name="photo"),
-    path("<str:code>/", views.facility_detail, name="detail"),
-    path("<str:code>/inspect/", views.inspect, name="inspect"),
+    path("<key:code>/", views.facility_detail, name="detail"),
+    path("<key:code>/inspect/", views.inspect, name="inspect"),
 ]
