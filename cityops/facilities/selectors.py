@@ -141,15 +141,14 @@ def _nearest_query(
 _NEAREST = Prepared(_nearest_query)
 
 
-def _facilities(rows) -> list[Facility]:
-    """Facilities (with their last inspection) from ``_nearest_query`` rows."""
-    return _NEAREST_ROWS.objects(rows)
+# where a candidate row holds what the distance and the opening check read
+_ID, _LAT, _LON, _HOURS = (_NEAREST_ROWS.names.index(n) for n in ("id", "lat", "lon", "opening_hours"))
 
 
-def _nearest_public(offset, batch, accessible, third_washroom, free, box) -> list[Facility]:
+def _nearest_public(offset, batch, accessible, third_washroom, free, box) -> list[tuple]:
     # The public finder's query, compiled once per filter mix (core.db.Prepared): the ORM spent more
     # building and compiling it than the database spent answering it.
-    return _facilities(_NEAREST.rows(shape=(offset, batch, accessible, third_washroom, free), **box))
+    return _NEAREST.rows(shape=(offset, batch, accessible, third_washroom, free), **box)
 
 
 def nearest_toilets(
@@ -192,24 +191,26 @@ def nearest_toilets(
         if queryset is None:
             rows = _nearest_public(offset, batch, accessible, third_washroom, free, box)
         else:
-            qs = _nearest_query(offset, batch, accessible, third_washroom, free, base=queryset, **box)
-            rows = _facilities(qs)
-        for f in rows:
-            d = distance.haversine_m(lat, lon, f.lat, f.lon)
+            rows = list(_nearest_query(offset, batch, accessible, third_washroom, free, base=queryset, **box))
+        # Distance and opening hours are read from the plain rows; only the rows kept become instances
+        # (the spare rows of a batch cost as much to build as the ones shown).
+        for row in rows:
+            d = distance.haversine_m(lat, lon, row[_LAT], row[_LON])
             if d > radius_m:
                 continue
-            open_now = rules.is_open(f.opening_hours, at)
+            open_now = rules.is_open(row[_HOURS], at)
             if open_only and not open_now:
                 continue
-            found.append(Nearby(f, d, open_now))
+            found.append((d, row[_ID], open_now, row))
         # The approximate order can differ from the exact one by far less than a batch's spread; sort.
         if len(found) >= limit or len(rows) < batch:
             break
         offset += batch
-    found.sort(key=lambda n: (n.distance_m, n.facility.pk))
-    found = found[:limit]
-    _attach_last_results([n.facility for n in found])
-    return found
+    found.sort(key=lambda c: (c[0], c[1]))
+    kept = found[:limit]
+    facilities = _NEAREST_ROWS.objects([c[3] for c in kept])
+    _attach_last_results(facilities)
+    return [Nearby(f, d, open_now) for f, (d, _pk, open_now, _row) in zip(facilities, kept, strict=True)]
 
 
 @dataclass(frozen=True)
