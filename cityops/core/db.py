@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.models import (
     NOT_PROVIDED,
     BooleanField,
@@ -159,6 +159,42 @@ class _InsertPlan:
     sql: str
     fields: tuple[Field, ...]
     returning: bool
+    # per field, the value types its ``get_db_prep_save`` returns unchanged (empty: always prepared)
+    plain: tuple[tuple[type, ...], ...] = ()
+
+
+# Fields whose preparation returns a value of these types as it is (``get_prep_value`` is ``str``'s or
+# ``int``'s identity there, and ``get_db_prep_value`` adds nothing): the exact classes only, as a
+# subclass may prepare differently. A ``str`` subclass (a choices enum member) passes unchanged
+# through ``CharField.to_python`` too; ``int`` and ``float`` go by exact type (``int(True)`` is 1).
+_PLAIN_VALUES: dict[type[Field], tuple[type, ...]] = {
+    models.CharField: (str,),
+    models.TextField: (str,),
+    models.IntegerField: (int,),
+    models.SmallIntegerField: (int,),
+    models.PositiveIntegerField: (int,),
+    models.PositiveSmallIntegerField: (int,),
+    models.BigIntegerField: (int,),
+    models.FloatField: (float,),
+    models.BooleanField: (bool,),
+}
+
+
+def _plain_values(field: Field) -> tuple[type, ...]:
+    if isinstance(field, models.ForeignKey):
+        target = field.target_field
+        return (int,) if type(target) in (models.AutoField, models.BigAutoField) else ()
+    return _PLAIN_VALUES.get(type(field), ())
+
+
+def _prepared(field: Field, plain: tuple[type, ...], obj: Model, connection):
+    """The value ``field.get_db_prep_save(field.pre_save(obj, True))`` gives, without the calls when the
+    value is already what the database takes (these fields' ``pre_save`` only reads the attribute)."""
+    if plain:
+        value = getattr(obj, field.attname)
+        if value is None or type(value) in plain or (plain[0] is str and isinstance(value, str)):
+            return value
+    return field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
 
 
 _PLANS: dict[tuple[type[Model], str], _InsertPlan | None] = {}
@@ -185,7 +221,7 @@ def _insert_plan(model: type[Model], connection) -> _InsertPlan | None:
     returning = meta.auto_field is not None
     if returning:
         sql += f" RETURNING {qn(meta.auto_field.column)}"
-    return _InsertPlan(sql, tuple(fields), returning)
+    return _InsertPlan(sql, tuple(fields), returning, tuple(_plain_values(f) for f in fields))
 
 
 def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> Model:
@@ -208,7 +244,7 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> Model:
     obj._prepare_related_fields_for_save(operation_name="save")
     if signals.pre_save.has_listeners(model):
         signals.pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in plan.fields]
+    params = [_prepared(f, plain, obj, connection) for f, plain in zip(plan.fields, plan.plain, strict=True)]
     with transaction.mark_for_rollback_on_error(using), connection.cursor() as cur, stable_plans():
         cur.execute(plan.sql, params)
         if plan.returning:

@@ -89,3 +89,32 @@ def test_a_failed_insert_raises_and_leaves_nothing():
     unsaved = Case(number="2026-11-900012")
     with pytest.raises(ValueError, match="unsaved related object"):
         insert(CaseEvent(case=unsaved, action="report", to_state="to_file", at=now))
+
+
+def test_values_passed_as_they_are_equal_what_the_fields_prepare():
+    """The fast path of the insert's parameters gives each field's ``get_db_prep_save`` value and type."""
+    from cityops.cases.choices import State
+    from cityops.core.db import _insert_plan, _prepared
+
+    now = timezone.now()
+    case = _case("2026-11-900020", now)
+    case.state = State.TO_FILE  # a choices member (a str subclass)
+    case.rework_count = True  # a bool in an integer field: prepared to 1
+    case.lat = 36  # an int in a float field: prepared to 36.0
+    case.save()
+    event = CaseEvent(case=case, action="report", to_state="to_file", data={"a": 1}, at=now)
+    for obj in (case, event, CaseFact(case=case, number=case.number, reported_at=now)):
+        plan = _insert_plan(type(obj), connection)
+        fast = [
+            _prepared(f, plain, obj, connection) for f, plain in zip(plan.fields, plan.plain, strict=True)
+        ]
+        full = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in plan.fields]
+        assert [(type(v), v) for v in fast] == [(type(v), v) for v in full] or (
+            # JSON is wrapped in an adapter object per call: compare what it holds
+            [repr(v) for v in fast] == [repr(v) for v in full]
+        )
+        assert any(plan.plain), "no field takes the fast path"
+    assert (
+        case.rework_count is True
+        and type(_prepared(Case._meta.get_field("rework_count"), (int,), case, connection)) is int
+    )
