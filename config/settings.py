@@ -67,12 +67,29 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         # Django's, with a faster ``{% translate %}`` of plain text behind ``{% load i18n %}``
+        "NAME": "django",
         "BACKEND": "cityops.core.templates.Templates",
         "DIRS": [BASE_DIR / "cityops" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "cityops.core.context_processors.platform",
+            ],
+        },
+    },
+    {
+        # Jinja2 for the busiest pages (the work queue, the case page): templates in each app's jinja2/
+        "NAME": "jinja2",
+        "BACKEND": "cityops.core.templates.Jinja2",
+        "DIRS": [BASE_DIR / "cityops" / "jinja2"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "config.jinja_env.environment",
+            "context_processors": [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",

@@ -185,6 +185,7 @@ def test_case_page_shows_details_deadlines_map_timeline_and_allowed_actions(clie
     login(client, loop_world, "demo-chief")
     r = client.get(reverse("cases:detail", args=[case.number]))
     assert r.status_code == 200
+    assert [t.name for t in r.templates] == ["cases/case_detail.html"]  # a Jinja2 page (config/jinja_env)
     html = r.content.decode()
     assert 'data-testid="case-map"' in html and 'data-lat="36.195' in html
     assert [a["action"] for a in r.context["actions"]] == ["file", "reject", "invalidate", "merge", "urge"]
