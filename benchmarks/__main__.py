@@ -352,6 +352,20 @@ def scenarios(prep: dict) -> dict:
     }
 
 
+def yardstick() -> float:
+    """CPU seconds of a fixed pure-Python loop (best of three): how fast this machine runs Python now.
+
+    A shared or throttled machine ran the same code at half the speed from one day to the next (this
+    loop: 0.13 s one day, 0.30 s the next). Recorded at the start and the end of a run, it tells whether
+    two results can be compared at all, and by how much to scale one to the other."""
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.process_time()
+        sum(i * i for i in range(3 * 10**6))
+        best = min(best, time.process_time() - t0)
+    return round(best, 3)
+
+
 def _tree_cpu_seconds(pid: int) -> float:
     """CPU time (user + system) of a server process and its workers, from /proc (Linux).
 
@@ -465,6 +479,7 @@ def main() -> None:
         CITYOPS_ALLOWED_HOSTS="127.0.0.1,localhost",
     )
     manage(env, "collectstatic", "--no-input", "-v", "0")
+    speed_before = yardstick()
     prep = json.loads(manage(env, "shell", "-c", PREP, capture=True).strip().splitlines()[-1])
     before = manage(env, "shell", "-c", COUNT, capture=True).strip().splitlines()[-1].split()
     port, raw_port = free_port(), free_port()
@@ -493,6 +508,7 @@ def main() -> None:
                 proc.wait(15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    speed_after = yardstick()
     after = manage(env, "shell", "-c", COUNT, capture=True).strip().splitlines()[-1].split()
     made = sum(
         r["platform"]["statuses"].get("201", 0) + r["platform"]["statuses"].get("200", 0)
@@ -512,6 +528,8 @@ def main() -> None:
             "platform": platform.platform(),
             "python": platform.python_version(),
             "processor": platform.processor() or platform.machine(),
+            # CPU seconds of benchmarks.__main__.yardstick's loop before and after the run (lower: faster)
+            "yardstick_s": [speed_before, speed_after],
         },
         "scale": a.scale,
         "database": a.db,
@@ -532,9 +550,11 @@ def main() -> None:
 
 
 def render_table(out: dict) -> str:
+    speed = out["machine"].get("yardstick_s")
     lines = [
         f"{out['database']} {out['scale']} cases, {out['server']} x{out['workers']}, "
-        f"{out['concurrency']} clients, {out['machine']['cpus']} cpus",
+        f"{out['concurrency']} clients, {out['machine']['cpus']} cpus"
+        + (f", yardstick {speed[0]}/{speed[1]} s" if speed else ""),
         f"{'scenario':<16}{'clients':>8}{'req/s':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'err':>6}{'cpu ms':>8}"
         f"{'split':>7}{'raw req/s':>11}{'raw p95':>9}{'raw cpu':>8}{'ratio':>7}",
     ]
