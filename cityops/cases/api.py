@@ -36,6 +36,7 @@ from cityops.cases.workflow import TABLE
 from cityops.core.api import FieldsOnce
 from cityops.core.db import prefetched
 from cityops.core.errors import DomainError
+from cityops.core.labels import labels_of
 from cityops.organization.selectors import roles_of, sees_whole_city
 
 PARSERS = [MultiPartParser, FormParser, JSONParser]
@@ -165,7 +166,6 @@ _DATETIME = serializers.DateTimeField()  # unbound: only its formatting (ISO 860
 
 
 # lazy labels, translated when rendered in the language of the request
-_STATE_LABELS = dict(State.choices)
 
 
 def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
@@ -198,7 +198,7 @@ def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
         "community_code": case.community_code,
         "grid_code": case.grid_code,
         "state": case.state,
-        "state_label": _STATE_LABELS.get(case.state, case.state),
+        "state_label": labels_of(State).get(case.state, case.state),
         "department": {"code": dept.code, "name": dept.name} if dept is not None else None,
         "merged_into": case.merged_into.number if case.merged_into_id else None,
         "stage": case.stage,

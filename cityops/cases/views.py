@@ -26,6 +26,7 @@ from cityops.catalog import selectors as catalog
 from cityops.catalog.choices import Kind, Urgency
 from cityops.core.calendar import load_calendar
 from cityops.core.errors import DomainError
+from cityops.core.labels import labels_of
 from cityops.core.worktime import WORKING_UNITS, Unit
 from cityops.geography.choices import AreaLevel
 from cityops.geography.selectors import area_choices, area_names
@@ -71,7 +72,9 @@ def _filter_form(request: HttpRequest) -> tuple[CaseFilterForm, dict[str, str]]:
 
 
 def _local_minute(value: datetime | None, tz) -> str:
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+    """``YYYY-MM-DD HH:MM`` in ``tz``: ``isoformat`` cut before the seconds (a third of ``strftime``'s
+    time; a queue page writes a hundred)."""
+    return value.astimezone(tz).isoformat(" ", "minutes")[:16] if value else ""
 
 
 @login_required
@@ -92,7 +95,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     # Row values prepared here rather than by per-row template filters and {% url %} (half the page's
     # time at 50 rows): one URL pattern, local times formatted once, state labels looked up.
     detail_url = reverse("cases:detail", args=["-"])
-    state_labels = dict(State.choices)
+    state_labels = labels_of(State)
     tz = timezone.get_current_timezone()  # looked up once, not per value as ``localtime`` does
     for c in rows:
         c.area_name = names_of_areas.get(c.township_code) or names_of_areas.get(c.county_code, c.county_code)
@@ -256,18 +259,16 @@ def _action_forms(request: HttpRequest, case, now: datetime) -> list[dict]:
 
 
 def _label(choices, value: str) -> str:
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
+    return labels_of(choices).get(value, value)
 
 
 def _case_page(request: HttpRequest, case, *, status: int = 200) -> HttpResponse:
     now = _now()
     events = list(selectors.case_events_for(request.user, case))
     by_stage: OrderedDict[str, list] = OrderedDict((s.value, []) for s in PhotoStage)
-    # Labels looked up once per page: Django's get_FOO_display rebuilds its choice map on every call.
-    actions, states = dict(Action.choices), dict(State.choices)
+    # Labels as text, once per language (core.labels): Django's get_FOO_display rebuilds its choice map
+    # on every call, and a lazy label is translated again at each use.
+    actions, states = labels_of(Action), labels_of(State)
     for ev in events:
         ev.action_label = actions.get(ev.action, ev.action)
         ev.from_label = states.get(ev.from_state, ev.from_state)

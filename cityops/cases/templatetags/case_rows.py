@@ -29,11 +29,12 @@ def case_rows(rows) -> str:
     out = []
     for c in rows:
         dept = c.department_name or ""
+        number = escape(c.number)
         due = (c.due_text + (late if c.is_overdue else "")) if c.due_at else "—"
         marked = ' class="overdue"' if c.is_overdue else ""
         out.append(
-            f'<tr data-testid="case-row" data-number="{escape(c.number)}"{marked}>'
-            f'<td><a href="{escape(c.url)}" data-testid="case-link">{escape(c.number)}</a></td>'
+            f'<tr data-testid="case-row" data-number="{number}"{marked}>'
+            f'<td><a href="{escape(c.url)}" data-testid="case-link">{number}</a></td>'
             f"<td>{escape(c.type_name)}</td>"
             f"<td>{escape(c.address) if c.address else '—'}</td>"
             f"<td>{escape(c.area_name or '')}</td>"

@@ -29,7 +29,7 @@ def case_timeline(events, number: str) -> str:
         actor = (ev.actor.display_name if ev.actor_id else "") or ev.actor_name or gettext("system")
         parts = [
             f'<li data-testid="event" data-action="{escape(ev.action)}">',
-            f'<time datetime="{at.isoformat()}">{at.strftime("%Y-%m-%d %H:%M")}</time>',
+            f'<time datetime="{at.isoformat()}">{at.isoformat(" ", "minutes")[:16]}</time>',
             f"<strong>{escape(str(ev.action_label))}</strong>",
             f'<span class="muted">{escape(str(actor))}</span>',
         ]

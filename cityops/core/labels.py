@@ -1,0 +1,22 @@
+"""Choice labels as plain text in the active language, looked up once per language and process."""
+
+from __future__ import annotations
+
+from django.db.models import Choices
+from django.utils.translation import get_language
+
+_LABELS: dict[tuple[type[Choices], str | None], dict[str, str]] = {}
+
+
+def labels_of(choices: type[Choices]) -> dict[str, str]:
+    """``{value: label}`` of a choices class, the labels translated into the active language.
+
+    A choices label is a lazy text, translated again at each use through the thread's active language:
+    a work queue page turned fifty state labels into text that way, ninety translations a page with
+    the rest. A class's labels cannot change while the process runs, so each language's are kept.
+    """
+    key = (choices, get_language())
+    found = _LABELS.get(key)
+    if found is None:
+        found = _LABELS[key] = {value: str(label) for value, label in choices.choices}
+    return found
