@@ -18,7 +18,7 @@ from django.template import defaultfilters
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.timezone import template_localtime
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 from jinja2 import Environment
 
 from cityops.cases.templatetags.case_rows import case_rows
@@ -46,9 +46,8 @@ def environment(**options) -> Environment:
     env = Environment(**options)  # noqa: S701 (the backend passes autoescape=True)
     env.globals.update(
         {
+            # only as ``{{ _("...") }}``: makemessages finds a text there and nowhere else
             "_": gettext,
-            "gettext": gettext,
-            "ngettext": ngettext,
             "url": url,
             "static": static,
             "select": select,

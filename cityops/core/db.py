@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import (
     NOT_PROVIDED,
     BooleanField,
@@ -178,12 +179,27 @@ _PLAIN_VALUES: dict[type[Field], tuple[type, ...]] = {
     models.FloatField: (float,),
     models.BooleanField: (bool,),
 }
+_INTEGER_FIELDS = (
+    models.IntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveSmallIntegerField,
+    models.BigIntegerField,
+)
 
 
-def _plain_values(field: Field) -> tuple[type, ...]:
-    if isinstance(field, models.ForeignKey):
+def _plain_values(field: Field, connection) -> tuple[type, ...]:
+    # A backend that adapts integers itself (PostgreSQL: psycopg's Int2/Int4/Int8, one parameter type
+    # per column, so an insert keeps one prepared statement) gets its integers through the field.
+    adapts_integers = (
+        type(connection.ops).adapt_integerfield_value is not BaseDatabaseOperations.adapt_integerfield_value
+    )
+    if type(field) in (models.ForeignKey, models.OneToOneField):
         target = field.target_field
-        return (int,) if type(target) in (models.AutoField, models.BigAutoField) else ()
+        auto = type(target) in (models.AutoField, models.BigAutoField)
+        return (int,) if auto and not adapts_integers else ()
+    if adapts_integers and type(field) in _INTEGER_FIELDS:
+        return ()
     return _PLAIN_VALUES.get(type(field), ())
 
 
@@ -221,7 +237,7 @@ def _insert_plan(model: type[Model], connection) -> _InsertPlan | None:
     returning = meta.auto_field is not None
     if returning:
         sql += f" RETURNING {qn(meta.auto_field.column)}"
-    return _InsertPlan(sql, tuple(fields), returning, tuple(_plain_values(f) for f in fields))
+    return _InsertPlan(sql, tuple(fields), returning, tuple(_plain_values(f, connection) for f in fields))
 
 
 def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> Model:

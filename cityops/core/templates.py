@@ -9,13 +9,14 @@ but Django's checks then warn (templates.W003) that two modules share the name o
 
 from __future__ import annotations
 
+import sys
+
 import jinja2
 from django.middleware.csrf import get_token
 from django.template import TemplateSyntaxError
 from django.template.backends import jinja2 as jinja2_backend
 from django.template.backends.django import DjangoTemplates
 from django.template.backends.utils import csrf_input
-from django.test.signals import template_rendered
 
 
 class Templates(DjangoTemplates):
@@ -81,6 +82,8 @@ class _Template:
             new = TemplateSyntaxError(exc.args)
             new.template_debug = jinja2_backend.get_exception_info(exc)
             raise new from exc
-        if template_rendered.receivers:
-            template_rendered.send(sender=self, template=self, context=context)
+        # the signal lives in django.test, loaded by the test client (not imported here for production)
+        signals = sys.modules.get("django.test.signals")
+        if signals is not None and signals.template_rendered.receivers:
+            signals.template_rendered.send(sender=self, template=self, context=context)
         return out
