@@ -18,10 +18,16 @@ Parameters are bound on the server (psycopg's ``Cursor``), which preparing needs
 
 from __future__ import annotations
 
+import datetime
+
+import psycopg
 from django.db.backends.postgresql import base
 from psycopg import _queries
+from psycopg.pq import Format
 
 from cityops.core.db import STABLE_PLANS
+
+TIMESTAMPTZ_OID = 1184
 
 # psycopg turns each statement's ``%s`` placeholders into ``$n`` by parsing it, and keeps the result
 # only for statements of at most 50 parameters. A case fact's INSERT has 52: it was parsed afresh for
@@ -41,9 +47,35 @@ class PreparingCursor(base.ServerBindingCursor):
         return super().execute(query, params, prepare=prepare, binary=binary)
 
 
+# psycopg's own loader of ``timestamptz`` text: compiled when psycopg's binary package is installed
+_PSYCOPG_TZ_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+
+
+class UTCTimestamptzLoader:
+    """Moments as psycopg reads them, for a connection whose session time zone is UTC.
+
+    Django reads every ``timestamptz`` through a Python subclass of psycopg's pure-Python loader, to
+    give the moments its own ``tzinfo``. That parsed each value in Python: 4 µs a value, 10% of the
+    toilet finder's CPU (80 moments a request) and more of a work queue's. psycopg's compiled loader
+    gives the same values, in the session's time zone, and Django sets that to UTC. This class stands
+    in the adapters map for it: its ``timezone`` tells Django's cursors that the loader already
+    agrees (else Django registers its own loader on every cursor), and it makes psycopg's loader.
+    """
+
+    format = Format.TEXT
+    timezone = datetime.UTC
+
+    def __new__(cls, oid, context=None):
+        return _PSYCOPG_TZ_LOADER(oid, context)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     def get_connection_params(self):
         params = super().get_connection_params()
         if params.get("cursor_factory") is base.ServerBindingCursor:  # server_side_binding is on
             params["cursor_factory"] = PreparingCursor
+        # Django sets the session's time zone to UTC when it works in UTC (USE_TZ, no database
+        # TIME_ZONE); another time zone keeps Django's loader.
+        if self.timezone is datetime.UTC and self.timezone_name == "UTC" and "context" in params:
+            params["context"].register_loader("timestamptz", UTCTimestamptzLoader)
         return params
