@@ -165,9 +165,6 @@ class DepartmentRefSerializer(serializers.Serializer):
 _DATETIME = serializers.DateTimeField()  # unbound: only its formatting (ISO 8601, local time) is used
 
 
-# lazy labels, translated when rendered in the language of the request
-
-
 def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
     """The staff representation of a case, built directly from its attributes, in field order.
 

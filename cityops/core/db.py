@@ -179,13 +179,7 @@ _PLAIN_VALUES: dict[type[Field], tuple[type, ...]] = {
     models.FloatField: (float,),
     models.BooleanField: (bool,),
 }
-_INTEGER_FIELDS = (
-    models.IntegerField,
-    models.SmallIntegerField,
-    models.PositiveIntegerField,
-    models.PositiveSmallIntegerField,
-    models.BigIntegerField,
-)
+_INTEGER_FIELDS = frozenset(cls for cls, types in _PLAIN_VALUES.items() if types == (int,))
 
 
 def _plain_values(field: Field, connection) -> tuple[type, ...]:

@@ -27,8 +27,6 @@ from psycopg.pq import Format
 
 from cityops.core.db import STABLE_PLANS
 
-TIMESTAMPTZ_OID = 1184
-
 # psycopg turns each statement's ``%s`` placeholders into ``$n`` by parsing it, and keeps the result
 # only for statements of at most 50 parameters. A case fact's INSERT has 52: it was parsed afresh for
 # every report, 8% of a report's CPU on PostgreSQL. The platform's widest hot statements (the fact's
@@ -48,7 +46,7 @@ class PreparingCursor(base.ServerBindingCursor):
 
 
 # psycopg's own loader of ``timestamptz`` text: compiled when psycopg's binary package is installed
-_PSYCOPG_TZ_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+_PSYCOPG_TZ_LOADER = psycopg.adapters.get_loader(base.TIMESTAMPTZ_OID, Format.TEXT)
 
 
 class UTCTimestamptzLoader:
@@ -74,8 +72,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         params = super().get_connection_params()
         if params.get("cursor_factory") is base.ServerBindingCursor:  # server_side_binding is on
             params["cursor_factory"] = PreparingCursor
-        # Django sets the session's time zone to UTC when it works in UTC (USE_TZ, no database
-        # TIME_ZONE); another time zone keeps Django's loader.
-        if self.timezone is datetime.UTC and self.timezone_name == "UTC" and "context" in params:
+        # Django works in UTC (USE_TZ, no database TIME_ZONE) and sets the session's time zone to
+        # UTC then; another time zone keeps Django's loader.
+        if self.timezone is datetime.UTC:
             params["context"].register_loader("timestamptz", UTCTimestamptzLoader)
         return params

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
 from psycopg.pq import Format
 
 pytestmark = [
@@ -36,12 +37,12 @@ def test_moments_equal_what_djangos_loader_reads():
 
     with connection.cursor() as cur:
         # the platform's loader, kept by Django's cursors (they register their own when it disagrees)
-        assert connection.connection.adapters.get_loader(1184, Format.TEXT) is UTCTimestamptzLoader
-        assert cur.cursor.adapters.get_loader(1184, Format.TEXT) is UTCTimestamptzLoader
+        assert connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT) is UTCTimestamptzLoader
+        assert cur.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT) is UTCTimestamptzLoader
         fast = _read(cur)
     with connection.cursor() as cur:
         register_tzloader(connection.timezone, cur.cursor)  # Django's own, on this cursor only
-        assert cur.cursor.adapters.get_loader(1184, Format.TEXT) is not UTCTimestamptzLoader
+        assert cur.cursor.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT) is not UTCTimestamptzLoader
         slow = _read(cur)
     assert fast == slow and fast[-1] is None
     assert all(v.tzinfo is datetime.UTC for v in fast[:-1])
