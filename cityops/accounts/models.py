@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,3 +25,34 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class Session(AbstractBaseSession):
+    """A browser's session, with the signed-in person's id in a column of its own.
+
+    Django's database sessions keep the person only inside the encoded data, so every staff page read
+    the session and then the person: two round trips. With the id in a column, the session, the person
+    and their memberships come in one query (``accounts.selectors.session_person``), and deleting a
+    person ends their sessions.
+    """
+
+    # No database constraint: a request whose person was deleted while it ran may still save its
+    # session; the ORM's cascade removes a deleted person's sessions.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from cityops.accounts.sessions import SessionStore
+
+        return SessionStore

@@ -1,30 +1,59 @@
-"""Django's database sessions, read with a query compiled once: every signed-in request reads one."""
+"""Database sessions that keep the signed-in person's id in a column, read with the person in one query.
+
+Every signed-in request reads its session and then its person. Django's store keeps the person's id
+only inside the encoded data; this one also writes it to ``accounts.Session.user``, so the session,
+the person and their memberships come in one statement (``accounts.selectors.session_person``). The
+person read with the session is handed to the log-in backend by ``accounts.middleware``.
+"""
 
 from __future__ import annotations
 
+from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.db import router
 from django.utils import timezone
 
-from cityops.core.db import PreparedObjects, stable_plans
+from cityops.accounts.selectors import session_person
 
-# The ORM's ``get`` built and compiled this lookup on every request; its plan, by the session key,
-# is one for every key (PostgreSQL keeps it).
-_BY_KEY = PreparedObjects(
-    Session, lambda key, now: Session.objects.filter(session_key=key, expire_date__gt=now).order_by()[:1]
-)
+# The person a store read with its session, when it has not read (yet).
+NOT_READ = object()
 
 
 class SessionStore(db.SessionStore):
+    # The class name stays Django's: it is part of the salt of the encoded data, so sessions written
+    # by Django's store read here and the other way round.
+
+    def __init__(self, session_key=None):
+        super().__init__(session_key)
+        self.person = NOT_READ
+
+    @classmethod
+    def get_model_class(cls):
+        from cityops.accounts.models import Session
+
+        return Session
+
+    def create_model_instance(self, data):
+        obj = super().create_model_instance(data)
+        obj.user_id = person_id(data.get(SESSION_KEY))
+        return obj
+
     def _get_session_from_db(self):
-        if self.model is not Session:  # a subclass chose another session model: Django's lookup
-            return super()._get_session_from_db()
-        with stable_plans():
-            found = _BY_KEY.objects(
-                key=self.session_key, now=timezone.now(), using=router.db_for_read(Session)
-            )
-        if not found:
+        found = session_person(self.session_key, now=timezone.now(), using=router.db_for_read(self.model))
+        if found is None:
             self._session_key = None
+            self.person = None
             return None
-        return found[0]
+        session, self.person = found
+        return session
+
+
+def person_id(value):
+    """The person's key as the column holds it, from the text the session data keeps; None if none."""
+    if value is None:
+        return None
+    try:
+        return get_user_model()._meta.pk.to_python(value)
+    except ValidationError:
+        return None

@@ -14,12 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.cases.models import Attachment, Case, CaseEvent
-from cityops.core.db import Prepared, PreparedObjects, Rare, one_or_none, prefetched, stable, stable_plans
+from cityops.core.db import (
+    ModelRows,
+    Prepared,
+    PreparedObjects,
+    Rare,
+    one_or_none,
+    prefetched,
+    stable,
+    stable_plans,
+)
 from cityops.organization.choices import Role
 from cityops.organization.selectors import department_paths_of, roles_of, sees_whole_city
 
@@ -48,14 +58,16 @@ _CASE_BY_NUMBER = PreparedObjects(
     lambda number: Case.objects.filter(number=number).order_by()[:1],
     related=("department", "inspector"),
 )
-_TIMELINE = PreparedObjects(
-    CaseEvent,
-    lambda case_id: CaseEvent.objects.filter(case_id=case_id).order_by("at", "id"),
-    related=("actor", "department"),
-)
-_PHOTOS = PreparedObjects(
-    Attachment,
-    lambda event_ids: Attachment.objects.filter(event_id__in=event_ids).order_by("created_at", "id"),
+# The timeline and its photos in one statement: a row per event and photo (the event's columns
+# repeated), events in time order and each event's photos in theirs.
+_EVENT_ROWS = ModelRows(CaseEvent, related=("actor", "department"))
+_PHOTO_NAMES = tuple(f.attname for f in Attachment._meta.concrete_fields)
+_TIMELINE = Prepared(
+    lambda case_id: (
+        CaseEvent.objects.filter(case_id=case_id)
+        .order_by("at", "id", "photos__created_at", "photos__id")
+        .values_list(*_EVENT_ROWS.columns, *(f"photos__{name}" for name in _PHOTO_NAMES))
+    )
 )
 
 
@@ -73,13 +85,22 @@ def case_events_for(user, case: Case) -> list[CaseEvent]:
     """The timeline of a case the user may see (call only after ``case_get_for``), oldest first, with
     each event's actor, department and photos loaded."""
     with stable_plans():
-        events = _TIMELINE.objects(case_id=case.pk)
-        photos = _PHOTOS.objects(event_ids=[e.pk for e in events]) if events else []
-    by_event: dict[int, list[Attachment]] = {}
-    for p in photos:
-        by_event.setdefault(p.event_id, []).append(p)
-    for e in events:
-        prefetched(e, "photos", by_event.get(e.pk, []))
+        rows = _TIMELINE.rows(case_id=case.pk)
+    width = len(_EVENT_ROWS.columns)
+    photo_pk = width + _PHOTO_NAMES.index(Attachment._meta.pk.attname)
+    event_pk = _EVENT_ROWS.names.index(CaseEvent._meta.pk.attname)
+    events: list[CaseEvent] = []
+    photos: list[Attachment] = []
+    for row in rows:
+        if not events or events[-1].pk != row[event_pk]:
+            if events:
+                prefetched(events[-1], "photos", photos)
+            events.append(_EVENT_ROWS.objects([row[:width]])[0])
+            photos = []
+        if row[photo_pk] is not None:
+            photos.append(Attachment.from_db(DEFAULT_DB_ALIAS, _PHOTO_NAMES, row[width:]))
+    if events:
+        prefetched(events[-1], "photos", photos)
     return events
 
 

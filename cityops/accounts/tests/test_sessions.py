@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cityops.accounts.models import Session
 from cityops.accounts.sessions import SessionStore
 
 pytestmark = pytest.mark.django_db
