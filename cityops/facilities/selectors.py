@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
@@ -103,6 +104,26 @@ MAX_RADIUS_M = 50_000
 
 # a facility's columns, then its last inspection's, and back into instances
 _NEAREST_ROWS = ModelRows(Facility, related=("last_inspection",))
+# The public finder reads what it shows and nothing else (the other fields are deferred): a third of
+# the columns to fetch and convert for each candidate, and of the attributes to set for each toilet.
+PUBLIC_FIELDS = (
+    "code",
+    "name",
+    "kind",
+    "address",
+    "lat",
+    "lon",
+    "accessible",
+    "third_washroom",
+    "opening_hours",
+    "free",
+    "last_inspection",
+)
+_PUBLIC_ROWS = ModelRows(
+    Facility,
+    related=("last_inspection",),
+    only={"": PUBLIC_FIELDS, "last_inspection": ("at", "compliant")},
+)
 
 
 def _nearest_query(
@@ -120,6 +141,7 @@ def _nearest_query(
     lon: float,
     k2: float,
     base: QuerySet[Facility] | None = None,
+    columns: tuple[str, ...] = _NEAREST_ROWS.columns,
 ) -> QuerySet:
     """Candidates in the box, in approximate distance order (equirectangular), with their last
     inspection: a facility's columns, then the inspection's."""
@@ -134,15 +156,16 @@ def _nearest_query(
         qs.filter(lat__range=(min_lat, max_lat), lon__range=(min_lon, max_lon))
         .annotate(_d2=(F("lat") - lat) * (F("lat") - lat) + (F("lon") - lon) * (F("lon") - lon) * k2)
         .order_by("_d2", "id")
-        .values_list(*_NEAREST_ROWS.columns)[offset : offset + batch]
+        .values_list(*columns)[offset : offset + batch]
     )
 
 
-_NEAREST = Prepared(_nearest_query)
+_NEAREST = Prepared(lambda *shape, **box: _nearest_query(*shape, columns=_PUBLIC_ROWS.columns, **box))
 
 
-# where a candidate row holds what the distance and the opening check read
-_ID, _LAT, _LON, _HOURS = (_NEAREST_ROWS.names.index(n) for n in ("id", "lat", "lon", "opening_hours"))
+def _positions(rows: ModelRows) -> tuple[int, ...]:
+    """Where a candidate row holds what the distance and the opening check read."""
+    return tuple(rows.names.index(n) for n in ("id", "lat", "lon", "opening_hours"))
 
 
 def _nearest_public(offset, batch, accessible, third_washroom, free, box) -> list[tuple]:
@@ -169,7 +192,8 @@ def nearest_toilets(
     A bounding box of ``radius_m`` and an approximate (equirectangular) distance order the candidates in
     SQL, in batches; the exact haversine distance and the opening hours are then checked in Python. For
     any registry size this costs one query per batch (one in practice) plus one for the results of the
-    last inspections.
+    last inspections. The public finder's facilities (no ``queryset``) hold the ``PUBLIC_FIELDS`` and
+    their last inspection's time and result, the rest deferred; with a ``queryset``, every field.
     """
     min_lat, max_lat, min_lon, max_lon = distance.bbox(lat, lon, radius_m)
     k = distance.lon_scale(lat)
@@ -187,6 +211,8 @@ def nearest_toilets(
     batch = max(limit * 3, 30) if open_only else limit + 10
     found: list[Nearby] = []
     offset = 0
+    made = _PUBLIC_ROWS if queryset is None else _NEAREST_ROWS
+    at_id, at_lat, at_lon, at_hours = _positions(made)
     while True:
         if queryset is None:
             rows = _nearest_public(offset, batch, accessible, third_washroom, free, box)
@@ -195,27 +221,27 @@ def nearest_toilets(
         # Distance and opening hours are read from the plain rows; only the rows kept become instances
         # (the spare rows of a batch cost as much to build as the ones shown).
         for row in rows:
-            d = distance.haversine_m(lat, lon, row[_LAT], row[_LON])
+            d = distance.haversine_m(lat, lon, row[at_lat], row[at_lon])
             if d > radius_m:
                 continue
-            open_now = rules.is_open(row[_HOURS], at)
+            open_now = rules.is_open(row[at_hours], at)
             if open_only and not open_now:
                 continue
-            found.append((d, row[_ID], open_now, row))
+            found.append((d, row[at_id], open_now, row))
         # The approximate order can differ from the exact one by far less than a batch's spread; sort.
         if len(found) >= limit or len(rows) < batch:
             break
         offset += batch
     found.sort(key=lambda c: (c[0], c[1]))
     kept = found[:limit]
-    facilities = _NEAREST_ROWS.objects([c[3] for c in kept])
+    facilities = made.objects([c[3] for c in kept])
     _attach_last_results(facilities)
     return [Nearby(f, d, open_now) for f, (d, _pk, open_now, _row) in zip(facilities, kept, strict=True)]
 
 
-@dataclass(frozen=True)
-class LastResult:
-    """One checklist line of a facility's last inspection, as the public finder shows it."""
+class LastResult(NamedTuple):
+    """One checklist line of a facility's last inspection, as the public finder shows it (a named
+    tuple: the finder makes eighty per request, and a frozen dataclass costs four times as much)."""
 
     key: str
     name: str

@@ -144,6 +144,19 @@ def test_compiled_finder_equals_the_orm_finder(toilets):
                     ]
 
                 assert seen(fast) == seen(ref), kwargs
+                # the public finder reads the public fields, every one equal, and defers the rest
+                public = [selectors.Facility._meta.get_field(n).attname for n in selectors.PUBLIC_FIELDS]
+                for a, b in zip(fast, ref, strict=True):
+                    assert [getattr(a.facility, n) for n in public] == [
+                        getattr(b.facility, n) for n in public
+                    ]
+                    assert a.facility.get_deferred_fields() == {
+                        f.attname for f in selectors.Facility._meta.concrete_fields
+                    } - {*public, "id"}
+                    assert not b.facility.get_deferred_fields()
+                    if a.facility.last_inspection:
+                        assert a.facility.last_inspection.compliant == b.facility.last_inspection.compliant
+                        assert a.facility.last_inspection.get_deferred_fields()
                 compared += 1
     assert compared == 3 * 4 * 3
     assert any(n.facility.last_inspection for n in selectors.nearest_toilets(lat=lat, lon=lon, at=NOW))
