@@ -394,7 +394,8 @@ def warm_up(port: int, make) -> None:
     )
 
 
-def drive(port: int, make, concurrency: int, duration: float, max_requests: int) -> dict:
+def drive(port: int, make, concurrency: int, duration: float, max_requests: int, workers: int) -> dict:
+    spread = (workers, lambda ports: owners_of(port, ports)) if shutil.which("ss") else None
     res = asyncio.run(
         loadgen.run(
             host="127.0.0.1",
@@ -403,9 +404,33 @@ def drive(port: int, make, concurrency: int, duration: float, max_requests: int)
             concurrency=concurrency,
             duration=duration,
             max_requests=max_requests,
+            spread=spread,
         )
     )
     return res.summary()
+
+
+def _established(port: int) -> list[tuple[int, str | None]]:
+    """The connections to ``port``: the client's port and the server process holding it (``ss``; no
+    process while the connection waits to be accepted)."""
+    out = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True
+    ).stdout
+    found = []
+    for line in out.splitlines():
+        cols = line.split()  # Recv-Q, Send-Q, local address, peer address, process
+        if len(cols) < 4:
+            continue
+        peer = cols[3]
+        owner = line.split("pid=", 1)[1].split(",", 1)[0] if "pid=" in line else None
+        found.append((int(peer.rsplit(":", 1)[1]), owner))
+    return found
+
+
+def owners_of(port: int, client_ports: list[int]) -> list[str | None]:
+    """Which server process holds each of the clients' connections to ``port`` (None: not yet)."""
+    held = dict(_established(port))
+    return [held.get(p) for p in client_ports]
 
 
 def connections_per_worker(port: int) -> list[int]:
@@ -418,13 +443,9 @@ def connections_per_worker(port: int) -> list[int]:
     """
     if not shutil.which("ss"):
         return []
-    out = subprocess.run(
-        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"], capture_output=True, text=True
-    ).stdout
     counts: dict[str, int] = {}
-    for line in out.splitlines():
-        if "pid=" in line:
-            owner = line.split("pid=", 1)[1].split(",", 1)[0]
+    for _client, owner in _established(port):
+        if owner is not None:
             counts[owner] = counts.get(owner, 0) + 1
     return sorted(counts.values(), reverse=True)
 
@@ -437,7 +458,7 @@ def measured(pid: int, port: int, make, warm, clients: int, a) -> dict:
     sampler = threading.Timer(a.duration / 2, lambda: split.extend(connections_per_worker(port)))
     sampler.start()
     cpu0 = _tree_cpu_seconds(pid)
-    summary = drive(port, make, clients, a.duration, a.max_requests)
+    summary = drive(port, make, clients, a.duration, a.max_requests, a.workers)
     cpu = _tree_cpu_seconds(pid) - cpu0
     sampler.cancel()
     summary["cpu_ms_per_request"] = round(cpu * 1000 / summary["requests"], 2) if summary["requests"] else 0.0

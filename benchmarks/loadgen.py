@@ -20,6 +20,7 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     bodies: list[bytes] = field(default_factory=list)  # kept only when asked (intake checks)
     seconds: float = 0.0
+    reopened: int = 0  # connections opened again to spread them over the server's processes
 
     def summary(self) -> dict:
         lat = sorted(self.latencies)
@@ -36,6 +37,7 @@ class Result:
             "p95_ms": pct(0.95),
             "p99_ms": pct(0.99),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "reopened": self.reopened,
         }
 
 
@@ -71,6 +73,38 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     return status, body, close
 
 
+Owners = Callable[[list[int]], list[str | None]]
+
+
+async def _open_spread(host: str, port: int, n: int, workers: int, owners: Owners, tries: int = 300):
+    """``n`` connections spread over the server's ``workers`` processes as evenly as they divide.
+
+    Kept-alive connections stay with the process that accepted them, and the kernel places new ones
+    by address: 16 connections could split 14/2, and then p95 measured the split instead of the server.
+    A connection on a process that holds more than its share is closed and opened again until the
+    spread is even (``owners`` says which process holds each connection, by the client's port), as
+    many clients coming and going would spread over time. Returns the connections and the reopenings.
+    """
+    conns = [await asyncio.open_connection(host, port) for _ in range(n)]
+    reopened = 0
+    for _ in range(tries):
+        who = owners([w.get_extra_info("sockname")[1] for _r, w in conns])
+        if None in who:  # not accepted yet
+            await asyncio.sleep(0.005)
+            continue
+        counts: dict[str, int] = {}
+        for o in who:
+            counts[o] = counts.get(o, 0) + 1
+        if len(counts) >= min(workers, n) and max(counts.values()) - min(counts.values()) <= 1:
+            break
+        busiest = max(counts, key=counts.get)
+        i = who.index(busiest)
+        conns[i][1].close()
+        conns[i] = await asyncio.open_connection(host, port)
+        reopened += 1
+    return conns, reopened
+
+
 async def run(
     *,
     host: str,
@@ -81,14 +115,21 @@ async def run(
     max_requests: int,
     ok: Callable[[int], bool] = lambda s: 200 <= s < 300,
     keep_bodies: bool = False,
+    spread: tuple[int, Owners] | None = None,
 ) -> Result:
-    """Drive ``concurrency`` clients for at most ``duration`` seconds and ``max_requests`` requests."""
+    """Drive ``concurrency`` clients for at most ``duration`` seconds and ``max_requests`` requests.
+
+    ``spread`` (the server's process count and an ``owners`` function): open the clients' connections
+    first, spread evenly over the processes (``_open_spread``)."""
     result = Result()
+    opened: list = []
+    if spread is not None:
+        opened, result.reopened = await _open_spread(host, port, concurrency, *spread)
     counter = iter(range(max_requests))
     deadline = time.monotonic() + duration
 
     async def client() -> None:
-        reader = writer = None
+        reader, writer = opened.pop() if opened else (None, None)
         for i in counter:
             if time.monotonic() >= deadline:
                 break

@@ -59,11 +59,19 @@ OPEN311_SQL = (
     "AND c.state IN ('dispatched','handling','parked','to_check','to_close','to_dispatch','to_file',"
     "'to_verify') AND c.reported_at >= {ph} ORDER BY c.reported_at DESC, c.id DESC LIMIT 50"
 )
+# The finder's question: the ten nearest active toilets with their last inspection, and that
+# inspection's checklist lines (the platform answers both; it also works out distances and opening hours).
 TOILET_SQL = (
-    "SELECT id, code, name, address, lat, lon, opening_hours FROM facilities_facility "
-    "WHERE is_active = {t} AND kind IN ('toilet', 'station') AND lat BETWEEN {ph} AND {ph} "
-    "AND lon BETWEEN {ph} AND {ph} "
-    "ORDER BY (lat - {ph}) * (lat - {ph}) + (lon - {ph}) * (lon - {ph}) * {ph} LIMIT 10"
+    "SELECT f.id, f.code, f.name, f.kind, f.address, f.lat, f.lon, f.opening_hours, f.free, f.accessible, "
+    "f.third_washroom, f.last_inspection_id, i.at, i.compliant FROM facilities_facility f "
+    "LEFT JOIN facilities_inspection i ON i.id = f.last_inspection_id "
+    "WHERE f.is_active = {t} AND f.kind IN ('toilet', 'station') AND f.lat BETWEEN {ph} AND {ph} "
+    "AND f.lon BETWEEN {ph} AND {ph} "
+    "ORDER BY (f.lat - {ph}) * (f.lat - {ph}) + (f.lon - {ph}) * (f.lon - {ph}) * {ph}, f.id LIMIT 10"
+)
+TOILET_LINES_SQL = (
+    "SELECT r.inspection_id, c.key, c.name, r.passed FROM facilities_inspectionresult r "
+    'JOIN facilities_checklistitem c ON c.id = r.item_id WHERE r.inspection_id IN ({ids}) ORDER BY c."order", r.id'
 )
 
 
@@ -152,7 +160,13 @@ def toilets(q: dict) -> list:
     dlon = 5000 / (111_320 * math.cos(math.radians(lat)))
     k = math.cos(math.radians(lat)) ** 2
     found = rows(TOILET_SQL, (lat - dlat, lat + dlat, lon - dlon, lon + dlon, lat, lat, lon, lon, k))
-    return [list(r) for r in found]
+    ids = [r[11] for r in found if r[11] is not None]
+    lines: dict = {}
+    if ids:
+        sql = TOILET_LINES_SQL.replace("{ids}", ", ".join(["{ph}"] * len(ids)))
+        for inspection, key, name, passed in rows(sql, tuple(ids)):
+            lines.setdefault(inspection, []).append([key, name, bool(passed)])
+    return [[*(_ts(v) for v in r), lines.get(r[11], [])] for r in found]
 
 
 async def app(scope, receive, send):
