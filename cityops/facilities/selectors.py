@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from cityops.core.db import ModelRows, Prepared
+from cityops.core.db import ModelRows, Prepared, stable_plans
 from cityops.facilities import rules
 from cityops.facilities.choices import TOILET_KINDS, FacilityKind
 from cityops.facilities.models import (
@@ -106,6 +107,9 @@ MAX_RADIUS_M = 50_000
 _NEAREST_ROWS = ModelRows(Facility, related=("last_inspection",))
 # The public finder reads what it shows and nothing else (the other fields are deferred): a third of
 # the columns to fetch and convert for each candidate, and of the attributes to set for each toilet.
+# Its candidates come from the facility table alone, ordered and cut to a batch there; the kept ones'
+# last inspections are read with their lines (``_attach_last_results``). Joined to the candidates,
+# every inspection of the city was hashed for each request before the batch was cut.
 PUBLIC_FIELDS = (
     "code",
     "name",
@@ -119,11 +123,7 @@ PUBLIC_FIELDS = (
     "free",
     "last_inspection",
 )
-_PUBLIC_ROWS = ModelRows(
-    Facility,
-    related=("last_inspection",),
-    only={"": PUBLIC_FIELDS, "last_inspection": ("at", "compliant")},
-)
+_PUBLIC_ROWS = ModelRows(Facility, only={"": PUBLIC_FIELDS})
 
 
 def _nearest_query(
@@ -249,29 +249,43 @@ class LastResult(NamedTuple):
 
 
 def _last_results_query(*, ids: list[int]) -> QuerySet:
+    # an inspection without lines still comes, once, with NULL line columns (an outer join)
     return (
-        InspectionResult.objects.filter(inspection_id__in=ids)
-        .order_by("item__order", "id")
-        .values_list("inspection_id", "item__key", "item__name", "passed")
+        Inspection.objects.filter(id__in=ids)
+        .order_by("id", "results__item__order", "results__id")
+        .values_list("id", "at", "compliant", "results__item__key", "results__item__name", "results__passed")
     )
 
 
 # compiled once per number of facilities (core.db.Prepared), as the finder's own query
 _LAST_RESULTS = Prepared(_last_results_query)
+_LAST_INSPECTION = Facility._meta.get_field("last_inspection")
 
 
 def _attach_last_results(facilities: list[Facility]) -> None:
-    """Set ``last_results`` on each facility: the lines of its last inspection, in item order.
+    """Set ``last_results`` on each facility: the lines of its last inspection, in item order; and its
+    ``last_inspection`` (time and result) where it was not read with it.
 
     Read as plain rows: the finder answers every request with ten facilities and their eight lines, and
     building 160 model instances for three values each cost more than the query."""
     ids = [f.last_inspection_id for f in facilities if f.last_inspection_id]
-    by_inspection: dict[int, list[LastResult]] = {}
+    inspections: dict[int, Inspection] = {}
+    lines: dict[int, list[LastResult]] = {}
     if ids:
-        for inspection_id, key, name, passed in _LAST_RESULTS.rows(ids=ids):
-            by_inspection.setdefault(inspection_id, []).append(LastResult(key, name, passed))
+        with stable_plans():  # a lookup by keys: one plan for every list of ten
+            found = _LAST_RESULTS.rows(ids=ids)
+        for inspection_id, at, compliant, key, name, passed in found:
+            if inspection_id not in inspections:
+                inspections[inspection_id] = Inspection.from_db(
+                    DEFAULT_DB_ALIAS, ("id", "at", "compliant"), (inspection_id, at, compliant)
+                )
+                lines[inspection_id] = []
+            if key is not None:
+                lines[inspection_id].append(LastResult(key, name, passed))
     for f in facilities:
-        f.last_results = by_inspection.get(f.last_inspection_id, [])
+        f.last_results = lines.get(f.last_inspection_id, [])
+        if not _LAST_INSPECTION.is_cached(f):
+            _LAST_INSPECTION.set_cached_value(f, inspections.get(f.last_inspection_id))
 
 
 # ------------------------------------------------------------------------------------------------

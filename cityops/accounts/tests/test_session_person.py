@@ -132,3 +132,15 @@ def test_sessions_written_by_django_store_carry_over(demo_people):
     assert copied[signed_in.session_key].user_id == demo_people["demo-leader"].pk
     assert copied[anonymous.session_key].user_id is None
     assert SessionStore(signed_in.session_key).load() == {SESSION_KEY: str(demo_people["demo-leader"].pk)}
+
+
+def test_clearsessions_removes_expired_sessions_of_this_table(demo_people, client):
+    from django.core.management import call_command
+
+    client.force_login(demo_people["demo-leader"])
+    current = client.cookies["sessionid"].value
+    old = SessionStore()
+    old.create()
+    Session.objects.filter(session_key=old.session_key).update(expire_date=timezone.now() - timedelta(days=1))
+    call_command("clearsessions")
+    assert set(Session.objects.values_list("session_key", flat=True)) == {current}

@@ -182,3 +182,18 @@ def test_last_results_compiled_once_equal_the_orm(toilets):
         assert expected and [(r.key, r.name, r.passed) for r in f.last_results] == expected
     plans = selectors._LAST_RESULTS._plans
     assert plans and all(p is not None for p in plans.values())
+
+
+def test_an_inspection_without_lines_still_shows_its_time_and_result(client, toilets, fac_world):
+    """The last inspections come with their lines through an outer join: one with no lines (a checklist
+    emptied since) is still shown, with no items."""
+    from cityops.facilities.models import Inspection
+
+    near = toilets["near"]
+    near.refresh_from_db()
+    Inspection.objects.get(pk=near.last_inspection_id).results.all().delete()
+    rows = {r["code"]: r for r in get(client)}
+    last = rows[near.code]["last_inspection"]
+    assert last is not None and last["items"] == [] and last["compliant"] is False
+    assert last["at"] == Inspection.objects.get(pk=near.last_inspection_id).at.isoformat()
+    assert all(rows[t.code]["last_inspection"] is None for t in toilets.values() if t.code != near.code)
