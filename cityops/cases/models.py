@@ -100,7 +100,9 @@ class Case(models.Model):
     )
     is_public = models.BooleanField(_("public"), default=True)
     # The secret in the reporter's private tracking link (shows private details of their own case).
-    tracking_token = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    # Not indexed: it is only ever compared with the case found by its number (two indexes that every
+    # report had to update, and no query used).
+    tracking_token = models.CharField(max_length=32, blank=True, editable=False)
 
     reported_at = models.DateTimeField(_("reported"), db_index=True)
     filed_at = models.DateTimeField(_("filed"), null=True, blank=True)
