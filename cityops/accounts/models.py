@@ -51,6 +51,11 @@ class Session(AbstractBaseSession):
     class Meta(AbstractBaseSession.Meta):
         db_table = "accounts_session"
 
+    def __str__(self) -> str:
+        # Never the key: it is the cookie that signs its holder in, and the admin lists a person's
+        # sessions by this text on the page that confirms deleting them.
+        return f"{self._meta.verbose_name} {self.expire_date:%Y-%m-%d %H:%M}"
+
     @classmethod
     def get_session_store_class(cls):
         from cityops.accounts.sessions import SessionStore

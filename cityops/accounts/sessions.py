@@ -39,6 +39,11 @@ class SessionStore(db.SessionStore):
         obj.user_id = person_id(data.get(SESSION_KEY))
         return obj
 
+    async def acreate_model_instance(self, data):
+        obj = await super().acreate_model_instance(data)
+        obj.user_id = person_id(data.get(SESSION_KEY))
+        return obj
+
     def _get_session_from_db(self):
         found = session_person(self.session_key, now=timezone.now(), using=router.db_for_read(self.model))
         if found is None:

@@ -266,10 +266,12 @@ def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: da
     if source == Source.INSPECTOR and getattr(actor, "pk", None):
         case.inspector = actor
     ahead = _number_ahead(now)
-    with transaction.atomic(), pipelined():
+    with transaction.atomic(), pipelined() as pipeline:
         case.number, case.pk, event_key = ahead or (_next_number(now), None, None)
         insert(case)
         event = _event(case, Action.REPORT, actor, now, data={"source": source.value}, key=event_key)
+        if cleaned:
+            pipeline.sync()  # the rows are in before any file is stored
         _save_photos(case, event, cleaned, PhotoStage.REPORT, now)
         if case.reporter_phone or data.reporter_email:
             Follow.objects.create(

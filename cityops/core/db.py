@@ -115,7 +115,7 @@ def count_up(
 
 
 @contextmanager
-def pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+def pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[_NoPipeline | _Pipeline]:
     """Statements run inside go to PostgreSQL without waiting for each other's answers (psycopg's
     pipeline mode); the wait comes when a result is read (a RETURNING, a fetch) and at the end.
 
@@ -129,11 +129,28 @@ def pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
-        yield
+        yield _NoPipeline()
         return
     connection.ensure_connection()
-    with connection.connection.pipeline():
-        yield
+    # psycopg raises a late error when the pipeline ends: as Django's error, as at any statement
+    with connection.wrap_database_errors, connection.connection.pipeline() as pipeline:
+        yield _Pipeline(pipeline, connection)
+
+
+class _NoPipeline:
+    def sync(self) -> None:
+        """Nothing to wait for: every statement has had its answer."""
+
+
+class _Pipeline:
+    def __init__(self, pipeline, connection):
+        self._pipeline, self._connection = pipeline, connection
+
+    def sync(self) -> None:
+        """Wait for the answers so far (raising their errors): before a step that cannot be taken
+        back, such as storing an uploaded file."""
+        with self._connection.wrap_database_errors:
+            self._pipeline.sync()
 
 
 @contextmanager

@@ -144,3 +144,27 @@ def test_clearsessions_removes_expired_sessions_of_this_table(demo_people, clien
     Session.objects.filter(session_key=old.session_key).update(expire_date=timezone.now() - timedelta(days=1))
     call_command("clearsessions")
     assert set(Session.objects.values_list("session_key", flat=True)) == {current}
+
+
+def test_the_admin_never_shows_a_session_key(demo_people, client, django_user_model):
+    """Deleting a person lists their sessions on the confirmation page: by date, never by the key that
+    signs its holder in."""
+    victim = django_user_model.objects.create_superuser("boss", password="a-long-password-9")
+    other = type(client)()
+    other.force_login(victim)
+    key = other.cookies["sessionid"].value
+    admin = django_user_model.objects.create_superuser("root2", password="a-long-password-8")
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/user/{victim.pk}/delete/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert key not in body and str(Session.objects.get(session_key=key)) in body
+
+
+def test_sessions_saved_from_async_code_keep_their_person(demo_people):
+    from asgiref.sync import async_to_sync
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(demo_people["demo-chief"].pk)
+    async_to_sync(store.acreate)()
+    assert Session.objects.get(session_key=store.session_key).user_id == demo_people["demo-chief"].pk
