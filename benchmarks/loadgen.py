@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -92,9 +93,7 @@ async def _open_spread(host: str, port: int, n: int, workers: int, owners: Owner
         if None in who:  # not accepted yet
             await asyncio.sleep(0.005)
             continue
-        counts: dict[str, int] = {}
-        for o in who:
-            counts[o] = counts.get(o, 0) + 1
+        counts = Counter(who)
         if len(counts) >= min(workers, n) and max(counts.values()) - min(counts.values()) <= 1:
             break
         busiest = max(counts, key=counts.get)

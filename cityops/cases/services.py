@@ -52,11 +52,14 @@ MAX_PHOTOS = 9
 # helpers
 
 
-def _next_number(now: datetime) -> str:
-    """The month's next number (``core.db.count_up``): the counter row's lock lasts until the drawing
-    transaction commits, so two reports can never draw the same number."""
+def _next_number(now: datetime, *, draw: tuple = ()) -> tuple:
+    """The month's next number (``core.db.count_up``), then the keys of the models ``draw`` names: the
+    counter row's lock lasts until the drawing transaction commits, so two reports can never draw the
+    same number."""
     month = timezone.localtime(now).strftime("%Y-%m")
-    return f"{month}-{count_up(CaseCounter, 'last', month=month):06d}"
+    counted = count_up(CaseCounter, "last", month=month, draw=draw)
+    count, *keys = counted if draw else (counted,)
+    return (f"{month}-{count:06d}", *keys)
 
 
 def _number_ahead(now: datetime) -> tuple[str, int, int] | None:
@@ -78,9 +81,7 @@ def _number_ahead(now: datetime) -> tuple[str, int, int] | None:
     """
     if connection.vendor == "sqlite":
         return None
-    month = timezone.localtime(now).strftime("%Y-%m")
-    count, case_key, event_key = count_up(CaseCounter, "last", month=month, draw=(Case, CaseEvent))
-    return f"{month}-{count:06d}", case_key, event_key
+    return _next_number(now, draw=(Case, CaseEvent))
 
 
 def _step_due(stage: Stage, start: datetime):
@@ -267,7 +268,7 @@ def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: da
         case.inspector = actor
     ahead = _number_ahead(now)
     with transaction.atomic(), pipelined() as pipeline:
-        case.number, case.pk, event_key = ahead or (_next_number(now), None, None)
+        case.number, case.pk, event_key = ahead or (*_next_number(now), None, None)
         insert(case)
         event = _event(case, Action.REPORT, actor, now, data={"source": source.value}, key=event_key)
         if cleaned:

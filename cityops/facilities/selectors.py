@@ -143,8 +143,8 @@ def _nearest_query(
     base: QuerySet[Facility] | None = None,
     columns: tuple[str, ...] = _NEAREST_ROWS.columns,
 ) -> QuerySet:
-    """Candidates in the box, in approximate distance order (equirectangular), with their last
-    inspection: a facility's columns, then the inspection's."""
+    """Candidates in the box, in approximate distance order (equirectangular), as rows of ``columns``
+    (by default a facility's columns, then its last inspection's)."""
     qs = base if base is not None else public_toilets()
     if accessible:
         qs = qs.filter(accessible=True)
