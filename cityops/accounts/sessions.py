@@ -8,6 +8,8 @@ person read with the session is handed to the log-in backend by ``accounts.middl
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.backends import db
 from django.core.exceptions import ValidationError
@@ -18,6 +20,8 @@ from cityops.accounts.selectors import session_person
 
 # The person a store read with its session, when it has not read (yet).
 NOT_READ = object()
+# A key as Django's stores make them (lower-case letters and digits, 32 of them), up to the column's 40.
+_KEY = re.compile(r"[a-z0-9]{8,40}")
 
 
 class SessionStore(db.SessionStore):
@@ -43,6 +47,12 @@ class SessionStore(db.SessionStore):
         obj = await super().acreate_model_instance(data)
         obj.user_id = person_id(data.get(SESSION_KEY))
         return obj
+
+    def _validate_session_key(self, key):
+        """Only a key any store could have made: anything else in the cookie (a NUL byte, which
+        PostgreSQL refuses in text, or a key longer than the column) reads as no session, not as an
+        error."""
+        return bool(key) and _KEY.fullmatch(key) is not None
 
     def _get_session_from_db(self):
         found = session_person(self.session_key, now=timezone.now(), using=router.db_for_read(self.model))

@@ -168,3 +168,13 @@ def test_sessions_saved_from_async_code_keep_their_person(demo_people):
     store[SESSION_KEY] = str(demo_people["demo-chief"].pk)
     async_to_sync(store.acreate)()
     assert Session.objects.get(session_key=store.session_key).user_id == demo_people["demo-chief"].pk
+
+
+@pytest.mark.parametrize("key", ["abc\x00defghijklmnop", "x" * 41, "ABCDEFGHIJKLMNOP", "short"])
+def test_a_cookie_no_store_could_have_made_reads_as_no_session(demo_people, client, key):
+    client.cookies["sessionid"] = key
+    response = client.get("/cases/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert SessionStore(key).session_key is None
+    client.force_login(demo_people["demo-dispatcher"])  # a real key still signs in
+    assert client.get("/cases/").status_code == 200
