@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,6 +20,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from rest_framework.exceptions import ValidationError
 
 from cityops.cases import selectors as case_selectors
 from cityops.evaluation import formulas, metrics, selectors, services, targets
@@ -108,16 +110,28 @@ def _targets(now: datetime) -> list[dict]:
     return rows
 
 
+def _query(request: HttpRequest, today: date) -> tuple[selectors.Query, int]:
+    """The period, area level and kind asked for. A bad one (a mistyped date, an end before its start,
+    too long a span) is named above the page, which shows this month to date instead, answered as 400:
+    the period form is typed into, and a slip must not end on an error page."""
+    try:
+        return parse_query(request.GET, today=today), 200
+    except ValidationError as exc:
+        for error in exc.detail.values():  # one message per parameter
+            messages.error(request, str(error))
+        return selectors.Query(start=today.replace(day=1), end=today), 400
+
+
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     _dashboard_user(request)
     user, now = request.user, timezone.now()
     today = timezone.localdate(now)
-    q = (
-        parse_query(request.GET, today=today)
+    q, status = (
+        _query(request, today)
         if request.GET.get("from")
-        else selectors.Query(start=today.replace(day=1), end=today)
+        else (selectors.Query(start=today.replace(day=1), end=today), 200)
     )
     labels = _labels()
     # Past days come from snapshots (computed here once if a day has none usable yet), today is live.
@@ -227,6 +241,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "now": now,
             "report_month": q.start.strftime("%Y-%m"),
         },
+        status=status,
     )
 
 
@@ -250,7 +265,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         raise Http404(_("Unknown indicator."))
     object_kind, code = _parse_object(request.GET.get("object", "city"))
     now = timezone.now()
-    q = parse_query(request.GET, today=timezone.localdate(now))
+    q, status = _query(request, timezone.localdate(now))
     p = q.period(now)
     qs = selectors.drilldown(request.user, key=key, object_kind=object_kind, code=code, p=p, kind=q.kind)
     total = qs.count()
@@ -274,4 +289,5 @@ def drilldown(request: HttpRequest) -> HttpResponse:
             "page": page,
             "base_query": params.urlencode(),
         },
+        status=status,
     )

@@ -128,3 +128,25 @@ def test_dashboard_queries_do_not_grow_with_days_or_cases(history, client, loop_
     history.report("Z1", at(3, "10:00")).report("Z2", at(5, "10:00")).report("Z3", NOW + timedelta(days=20))
     more_cases = queries({})
     assert one_day == month == more_cases <= 30
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"from": "2026-03-01\x00"}, "YYYY-MM-DD"),
+        ({"from": "2026-02-30"}, "YYYY-MM-DD"),
+        ({"from": "2026-03-31", "to": "2026-03-01"}, "before its start"),
+        ({"from": "2026-03-01", "kind": "planet"}, "component or matter"),
+    ],
+)
+def test_a_bad_period_is_named_on_the_page_not_an_error_page(history, client, loop_world, params, message):
+    client.force_login(loop_world["demo-leader"])
+    client.cookies["django_language"] = "en"
+    today = timezone.localdate()
+    for url in ("/dashboard/", "/dashboard/cases"):
+        r = client.get(url, {**params, "indicator": "reports", "object": "city"})
+        assert r.status_code == 400, url
+        html = r.content.decode()
+        assert message in html and 'class="msg error"' in html
+        # the page shows this month to date instead
+        assert r.context["query"].start == today.replace(day=1) and r.context["query"].end == today
