@@ -19,13 +19,15 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PG = DB.startswith("postgres")
 _conn = None
 
+# The dispatcher's in-handling queue of one type: one page, with the columns the platform's page shows.
+# Neither counts the whole queue (the baseline of results before 2026-11-29 12:00 UTC also ran a COUNT).
 QUEUE_SQL = (
-    "SELECT c.number, c.type_name, c.state, c.address, c.reported_at, c.due_at, d.name "
+    "SELECT c.number, c.type_name, c.state, c.address, c.county_code, c.township_code, "
+    "c.extension_pending, c.reported_at, c.due_at, c.paused_at, d.name "
     "FROM cases_case c LEFT JOIN organization_department d ON d.id = c.department_id "
     "WHERE {rare}(c.state IN ({ph}, {ph}){p}) AND c.type_code = {ph} "
     "ORDER BY c.reported_at DESC, c.id DESC LIMIT 50"
 )
-COUNT_SQL = "SELECT COUNT(*) FROM cases_case WHERE {rare}(state IN ({ph}, {ph}){p}) AND type_code = {ph}"
 # The dashboard's question: today's intake, filings, dispatches, closings and open cases past due, and
 # the last 30 days of the city's snapshot counters.
 DASH_TODAY_SQL = (
@@ -45,17 +47,30 @@ CASE_SQL = (
     "c.due_at, c.handle_due_at, d.name FROM cases_case c LEFT JOIN organization_department d "
     "ON d.id = c.department_id WHERE c.number = {ph}"
 )
+# The timeline with each step's photos (one row per photo), as the case page shows it.
 EVENTS_SQL = (
-    "SELECT e.action, e.from_state, e.to_state, e.note, e.at, e.actor_name, d.name FROM cases_caseevent e "
-    "LEFT JOIN organization_department d ON d.id = e.department_id WHERE e.case_id = {ph} ORDER BY e.at, e.id"
+    "SELECT e.id, e.action, e.from_state, e.to_state, e.note, e.at, e.actor_name, d.name, a.id, a.stage, "
+    "a.file, a.width, a.height FROM cases_caseevent e "
+    "LEFT JOIN organization_department d ON d.id = e.department_id "
+    "LEFT JOIN cases_attachment a ON a.event_id = e.id WHERE e.case_id = {ph} ORDER BY e.at, e.id, a.id"
 )
 # The open states in the order of the partial index ``case_public_open_type``: PostgreSQL then finds
 # the condition in the index's own and walks it in date order (in another order it also weighed a
 # bitmap join with the state index, and chose it for three of five types: 10 ms instead of 0.3).
+# A GeoReport record also carries the last public note (status_notes), the first public photo of the
+# report (media_url), the department and the case it was merged into, as the platform's does (results
+# before 2026-11-29 12:00 UTC ran a baseline without the note and the photo).
 OPEN311_SQL = (
     "SELECT c.number, c.type_code, c.type_name, c.state, c.description, c.address, c.lat, c.lon, "
-    "c.reported_at, c.updated_at, d.name FROM cases_case c LEFT JOIN organization_department d "
-    "ON d.id = c.department_id WHERE c.is_public = {t} AND c.state <> 'invalid' AND c.type_code = {ph} "
+    "c.followers, c.reported_at, c.updated_at, c.due_at, c.handle_due_at, d.code, d.name, m.number, "
+    "(SELECT n.note FROM cases_caseevent n WHERE n.case_id = c.id AND n.is_public = {t} AND n.note <> '' "
+    "ORDER BY n.at DESC, n.id DESC LIMIT 1), "
+    "(SELECT a.id FROM cases_attachment a LEFT JOIN cases_caseevent ae ON ae.id = a.event_id "
+    "WHERE a.is_public = {t} AND (a.event_id IS NULL OR ae.is_public = {t}) AND a.case_id = c.id "
+    "AND a.stage = 'report' ORDER BY a.created_at, a.id LIMIT 1) "
+    "FROM cases_case c LEFT JOIN organization_department d ON d.id = c.department_id "
+    "LEFT JOIN cases_case m ON m.id = c.merged_into_id "
+    "WHERE c.is_public = {t} AND c.state <> 'invalid' AND c.type_code = {ph} "
     "AND c.state IN ('dispatched','handling','parked','to_check','to_close','to_dispatch','to_file',"
     "'to_verify') AND c.reported_at >= {ph} ORDER BY c.reported_at DESC, c.id DESC LIMIT 50"
 )
@@ -121,9 +136,7 @@ def _ts(v):
 def queue(q: dict) -> dict:
     t = q.get("type", ["07001"])[0]
     params = ("dispatched", "handling", t)
-    found = rows(QUEUE_SQL, params)
-    total = rows(COUNT_SQL, params)[0][0]
-    return {"count": total, "results": [[_ts(v) for v in r] for r in found]}
+    return {"results": [[_ts(v) for v in r] for r in rows(QUEUE_SQL, params)]}
 
 
 def case(number: str) -> dict | None:
@@ -131,8 +144,12 @@ def case(number: str) -> dict | None:
     if not found:
         return None
     c = found[0]
-    events = rows(EVENTS_SQL, (c[0],), keep=True)
-    return {"case": [_ts(v) for v in c], "events": [[_ts(v) for v in e] for e in events]}
+    events: dict = {}
+    for e in rows(EVENTS_SQL, (c[0],), keep=True):
+        event = events.setdefault(e[0], [*(_ts(v) for v in e[:8]), []])
+        if e[8] is not None:
+            event[-1].append(list(e[8:]))
+    return {"case": [_ts(v) for v in c], "events": list(events.values())}
 
 
 def open311(q: dict) -> list:
