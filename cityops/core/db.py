@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
@@ -190,13 +191,25 @@ def stable(qs: QuerySet) -> QuerySet:
     return clone
 
 
+@cache
+def _reverse_fk(model: type[Model], name: str):
+    rel = model._meta.get_field(name)
+    if not (rel.one_to_many and rel.auto_created):
+        raise ValueError(f"{model.__name__}.{name} is not a reverse foreign key")
+    return rel
+
+
 def prefetched(instance: Model, name: str, objects: list[Model]) -> None:
     """Fill ``instance.<name>.all()`` (a reverse foreign key) with ``objects``, as ``prefetch_related``
     fills it, for rows read another way: no query when it is used."""
-    manager = getattr(instance, name)
-    qs = manager.all()
+    rel = _reverse_fk(type(instance), name)
+    back = rel.field.name  # each object's own foreign key to ``instance``, as Django sets it
+    # The set a related manager would give, without building the manager and its filtered query
+    # (a tenth of a case page's timeline): the filter is kept aside, as Django's managers keep it, and
+    # applied only if the set is ever filtered further.
+    qs = QuerySet(model=rel.related_model, using=instance._state.db)
+    qs._deferred_filter = (False, (), {back: instance})
     qs._result_cache, qs._prefetch_done = list(objects), True
-    back = manager.field.name  # each object's own foreign key to ``instance``, as Django sets it
     for obj in objects:
         setattr(obj, back, instance)
     if not hasattr(instance, "_prefetched_objects_cache"):

@@ -20,7 +20,7 @@ from cityops.cases.models import Case, CaseEvent
 from cityops.cases.services import ReportInput, case_report
 from cityops.cases.tests.conftest import LZ_LAT, LZ_LON
 from cityops.cases.tests.test_services import FakePhoto, act, report
-from cityops.core.db import PreparedObjects
+from cityops.core.db import PreparedObjects, prefetched
 from cityops.organization.selectors import sees_whole_city
 
 
@@ -83,6 +83,24 @@ def test_case_and_timeline_equal_the_orm_in_one_query_each(timeline):
     assert sum(len(p) for p in photos) == 0  # the invalid one has no photos; the handled one did:
     handled_events = selectors.case_events_for(dispatcher, cases[1])
     assert sorted(len(e.photos.all()) for e in handled_events)[-2:] == [1, 2]
+
+
+@pytest.mark.django_db
+def test_a_filled_photo_set_filtered_further_keeps_to_its_own_event(timeline):
+    people, cases = timeline
+    events = selectors.case_events_for(people["demo-dispatcher"], cases[1])
+    done = next(e for e in events if len(e.photos.all()) == 2)
+    with CaptureQueriesContext(connection) as q:
+        assert len(done.photos.all()) == 2 and done.photos.count() == 2 and done.photos.exists()
+    assert len(q.captured_queries) == 0
+    # a further filter is a new query, restricted to this event's photos as Django's would be
+    first = done.photos.all()[0]
+    assert list(done.photos.filter(pk__gte=0).order_by("id")) == list(done.photos.order_by("id"))
+    assert list(done.photos.exclude(pk=first.pk)) == [p for p in done.photos.all() if p.pk != first.pk]
+    other = next(e for e in events if not e.photos.all())
+    assert list(other.photos.filter(pk__gte=0)) == []
+    with pytest.raises(ValueError, match="not a reverse foreign key"):
+        prefetched(done, "case", [])
 
 
 @pytest.mark.django_db
