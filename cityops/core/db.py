@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import (
@@ -22,6 +27,7 @@ from django.db.models import (
     QuerySet,
     signals,
 )
+from django.utils import timezone
 
 
 class Rare(Func):
@@ -390,17 +396,39 @@ class _SlotInt(int):
     __slots__ = ()
 
 
+# where the stand-ins live: a moment in the year 1000, these numbers, a text between NULs
+_SLOT_YEAR = 1000
+_SLOT_FLOAT = 987_654_321.0
+_SLOT_INT = 8_765_432_109_876_000
+
+
+def _carries_stand_in(p) -> bool:
+    """Whether parameter ``p`` was made from a stand-in without being one: the ORM wrapped or converted a
+    value that also lands, as it is, elsewhere in the statement (``startswith`` makes ``text%``, a
+    decimal field a ``Decimal``, a date lookup a date)."""
+    if isinstance(p, str):
+        return "\x00" in p or p.startswith(f"{_SLOT_YEAR}-")  # SQLite's moments are text
+    if isinstance(p, date):
+        return p.year == _SLOT_YEAR
+    if isinstance(p, int | float | Decimal) and not isinstance(p, bool):
+        return _SLOT_FLOAT <= p < _SLOT_FLOAT + 10**6 or _SLOT_INT <= p < _SLOT_INT + 10**12
+    return False
+
+
+_UNSEEN = object()
+
+
 class Prepared:
     """A hot read defined with the ORM, compiled once per shape and database, then run with new values.
 
     ``build(*shape, **values)`` returns a ``values_list`` query (annotations named last). The first
-    call of a shape (the names of the values, the length of each list, plus ``shape`` for what the ORM
-    writes into the SQL itself, such as LIMIT and OFFSET) compiles it with stand-in values and notes
-    where each one lands among the parameters; later calls substitute the real values and run the
-    statement. On the Open311 list, building and compiling cost three times what the database needs
-    for its answer. Values are text, datetimes, floats, integers (keys), or lists of them. A shape
-    whose stand-ins cannot all be found again (the ORM transformed or dropped a value) runs through
-    the ORM every time.
+    call of a shape (the names of the values, the type of each value and of each item of a list, plus
+    ``shape`` for what the ORM writes into the SQL itself, such as LIMIT and OFFSET) compiles it with
+    stand-in values and notes where each one lands among the parameters; later calls substitute the
+    real values and run the statement. On the Open311 list, building and compiling cost three times
+    what the database needs for its answer. Values are text, datetimes, floats, integers (keys), or
+    lists of them. A shape whose stand-ins cannot all be found again as they were (the ORM
+    transformed or dropped a value, in one place or in all) runs through the ORM every time.
     """
 
     MAX_SHAPES = 256
@@ -408,38 +436,49 @@ class Prepared:
     def __init__(self, build):
         self.build = build
         self._plans: dict[tuple, tuple | None] = {}
+        self._lock = threading.Lock()  # for the writers of ``_plans`` (its readers need none)
 
     @staticmethod
     def _stand_in(k: int, value, i: int = 0):
         """Value ``i`` of the ``k``-th name: a moment in the year 1000, a number or a text no caller
         sends."""
         if isinstance(value, datetime):
-            return datetime(1000, 1, 1, tzinfo=UTC) + timedelta(days=k, seconds=i)
+            return datetime(_SLOT_YEAR, 1, 1, tzinfo=UTC) + timedelta(days=k, seconds=i)
         if isinstance(value, float):
-            return 987_654_321.0 + k + i / 1024
+            return _SLOT_FLOAT + k + i / 1024
         if isinstance(value, str):
             return _Slot(f"\x00{k}:{i}\x00")
         if isinstance(value, int) and not isinstance(value, bool):
-            return _SlotInt(8_765_432_109_876_000 + k * 100_000 + i)
+            return _SlotInt(_SLOT_INT + k * 100_000 + i)
         raise TypeError(f"Prepared takes text, datetimes, floats and integers, not {type(value).__name__}")
 
     def _prepare(self, connection, shape: tuple, values: dict):
         stand_ins: dict = {}
         wanted: dict = {}
+        count = 0
         for k, (name, value) in enumerate(sorted(values.items())):
             if isinstance(value, list | tuple):
                 stand_ins[name] = [self._stand_in(k, v, i) for i, v in enumerate(value)]
                 for i, s in enumerate(stand_ins[name]):
                     wanted[self._adapt(connection, s)] = (name, i)
+                count += len(value)
             else:
                 stand_ins[name] = self._stand_in(k, value)
                 wanted[self._adapt(connection, stand_ins[name])] = (name, None)
+                count += 1
+        if len(wanted) != count:  # two stand-ins alike (a list too long to number its items apart)
+            return None
         compiler = self.build(*shape, **stand_ins).query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a stand-in beyond the column's range (PostgreSQL's integer): no query
+            return None
         slots = {}
         for pos, p in enumerate(params):
             if isinstance(p, str | datetime | float | int) and not isinstance(p, bool) and p in wanted:
                 slots[pos] = wanted[p]
+            elif _carries_stand_in(p):
+                return None
         # every stand-in found (a value may appear more than once, as in an expression)
         if set(slots.values()) != set(wanted.values()):
             return None
@@ -449,6 +488,14 @@ class Prepared:
     @staticmethod
     def _adapt(connection, value):
         if isinstance(value, datetime):
+            if value.tzinfo is None and settings.USE_TZ:
+                # a naive moment is read in the default time zone, as ``DateTimeField`` reads it
+                warnings.warn(
+                    f"Prepared received a naive datetime ({value}) while time zone support is active.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                value = timezone.make_aware(value, timezone.get_default_timezone())
             return connection.ops.adapt_datetimefield_value(value)
         if isinstance(value, float):
             return value
@@ -461,13 +508,19 @@ class Prepared:
         key = (
             connection.alias,
             shape,
-            tuple((n, len(v) if isinstance(v, list | tuple) else -1) for n, v in sorted(values.items())),
+            tuple(
+                (n, tuple(map(type, v)) if isinstance(v, list | tuple) else type(v))
+                for n, v in sorted(values.items())
+            ),
         )
-        if key not in self._plans:
-            if len(self._plans) >= self.MAX_SHAPES:
-                self._plans.pop(next(iter(self._plans)))
-            self._plans[key] = self._prepare(connection, shape, values)
-        plan = self._plans[key]
+        # One read of the plans: another thread may evict the key between two.
+        plan = self._plans.get(key, _UNSEEN)
+        if plan is _UNSEEN:
+            plan = self._prepare(connection, shape, values)
+            with self._lock:
+                while len(self._plans) >= self.MAX_SHAPES:
+                    self._plans.pop(next(iter(self._plans)))
+                self._plans[key] = plan
         if plan is None:
             return list(self.build(*shape, **values))
         sql, params, slots, converters = plan

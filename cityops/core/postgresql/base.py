@@ -36,13 +36,29 @@ HOT_STATEMENT_PARAMS = 64
 _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, HOT_STATEMENT_PARAMS)
 
 
-class PreparingCursor(base.ServerBindingCursor):
+class _PipelineRowcount:
+    """``rowcount`` waits for the statement's answer in pipeline mode (``cityops.core.db.pipelined``), as
+    a fetch does: psycopg says -1 until the answer has come, and Django reads it. A ``save()`` took -1
+    for "no row updated" and inserted the existing row; ``save(update_fields=...)`` raised and
+    ``update()`` returned -1. Outside a pipeline the count is read as before."""
+
+    @property
+    def rowcount(self) -> int:
+        self._fetch_pipeline()
+        return super().rowcount
+
+
+class PreparingCursor(_PipelineRowcount, base.ServerBindingCursor):
     """Prepares a statement on its first run when it runs under ``stable_plans``."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         if prepare is None and STABLE_PLANS.get():
             prepare = True
         return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+class PipelineClientCursor(_PipelineRowcount, base.Cursor):
+    """Django's cursor binding parameters on the client (``server_side_binding`` off)."""
 
 
 # psycopg's own loader of ``timestamptz`` text: compiled when psycopg's binary package is installed
@@ -72,6 +88,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         params = super().get_connection_params()
         if params.get("cursor_factory") is base.ServerBindingCursor:  # server_side_binding is on
             params["cursor_factory"] = PreparingCursor
+        elif params.get("cursor_factory") is base.Cursor:
+            params["cursor_factory"] = PipelineClientCursor
         # Django works in UTC (USE_TZ, no database TIME_ZONE) and sets the session's time zone to
         # UTC then; another time zone keeps Django's loader.
         if self.timezone is datetime.UTC:
