@@ -109,7 +109,7 @@ def count_up(
         if connection.vendor != "postgresql":
             raise ValueError("keys are drawn ahead from PostgreSQL's sequences only")
         nexts = ", ".join(
-            f"nextval(pg_get_serial_sequence('{m._meta.db_table}', '{m._meta.auto_field.column}'))"
+            f"nextval(pg_get_serial_sequence('{qn(m._meta.db_table)}', '{m._meta.auto_field.column}'))"
             for m in draw
         )
         sql = f"WITH counted AS ({sql}) SELECT {col}, {nexts} FROM counted"  # noqa: S608 (identifiers from the models)
@@ -132,7 +132,9 @@ def pipelined(using: str = DEFAULT_DB_ALIAS) -> Iterator[_NoPipeline | _Pipeline
     Use it inside the transaction (``with transaction.atomic(), pipelined():``): a failed statement's
     error is raised at the latest when the pipeline ends, still inside the transaction, which then
     rolls back as usual; ended outside, the rollback would be sent into the aborted pipeline and
-    lost. Other databases run as usual.
+    lost. For the same reason an error inside cannot be caught and recovered from (a savepoint's
+    rollback is refused by the aborted pipeline): let it end the transaction. Other databases run as
+    usual.
     """
     connection = connections[using]
     if connection.vendor != "postgresql":
