@@ -20,17 +20,18 @@ from drf_spectacular.utils import (
     extend_schema_field,
     inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import parsers, serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cityops.cases import selectors, services
 from cityops.cases.choices import Action, Kind, Source, State, Urgency
+from cityops.cases.forms import DAY_BOUNDS, MAX_EXTENSION
 from cityops.cases.models import Case
 from cityops.cases.workflow import TABLE
 from cityops.core.api import FieldsOnce
@@ -38,6 +39,18 @@ from cityops.core.db import prefetched
 from cityops.core.errors import DomainError
 from cityops.core.labels import labels_of
 from cityops.organization.selectors import roles_of, sees_whole_city
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, with a body nested too deep for Python's decoder a parse error too: ``json`` raises
+    RecursionError there, not the ValueError DRF answers as 400, and it ended as a server error."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise ParseError(_("The JSON body is nested too deeply.")) from exc
+
 
 PARSERS = [MultiPartParser, FormParser, JSONParser]
 ACTION_NAMES = [a.value for a in TABLE]
@@ -119,6 +132,11 @@ class ActionSerializer(FieldsOnce):
     )
     photos = PhotosField(required=False, default=list, max_length=services.MAX_PHOTOS)
 
+    def validate_until(self, value):
+        if value is not None and value > timezone.now() + MAX_EXTENSION:
+            raise serializers.ValidationError(_("An extension may end at most a year from now."))
+        return value
+
 
 class CaseFilterSerializer(serializers.Serializer):
     queue = serializers.ChoiceField(choices=list(selectors.QUEUES), default="all")
@@ -133,8 +151,10 @@ class CaseFilterSerializer(serializers.Serializer):
     def get_fields(self):
         fields = super().get_fields()
         # "from" and "to" are Python keywords: declared here under their query-string names.
-        fields["from"] = serializers.DateField(required=False, allow_null=True, default=None)
-        fields["to"] = serializers.DateField(required=False, allow_null=True, default=None)
+        for name in ("from", "to"):
+            fields[name] = serializers.DateField(
+                required=False, allow_null=True, default=None, validators=DAY_BOUNDS
+            )
         return fields
 
     def filters(self) -> selectors.CaseFilters:

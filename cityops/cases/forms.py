@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import copy
 import threading
+from datetime import date, timedelta
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityops.cases.choices import Source, State, Urgency
 from cityops.cases.selectors import QUEUES, SORTS, CaseFilters
 from cityops.core.templatetags.cityops import SharedChoices
+from cityops.organization.choices import Role
+from cityops.organization.selectors import members_with_role
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -29,6 +34,12 @@ QUEUE_LABELS = {
     "all": _("All cases"),
 }
 DEFAULT_PAGE_SIZE = 50
+# The reporting days a filter may name (the web queue and the API). A day at the calendar's ends (year
+# 1, year 9999) overflowed when turned into the bounds of the local day: a server error.
+DAY_BOUNDS = (MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(2099, 12, 31)))
+# How far ahead an extension may end: the working time to a deadline is counted day by day on every
+# page that shows it, and one in year 9999 overflowed the calendar on each of them.
+MAX_EXTENSION = timedelta(days=366)
 
 
 _SOURCES, _STATES = Source.choices, State.choices  # one list each (``.choices`` builds a new one)
@@ -101,10 +112,16 @@ class CaseFilterForm(forms.Form):
     source = PairsChoiceField(label=_("Source"), required=False)
     state = PairsChoiceField(label=_("State"), required=False)
     date_from = forms.DateField(
-        label=_("Reported from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Reported from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DAY_BOUNDS,
     )
     date_to = forms.DateField(
-        label=_("Reported to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Reported to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=DAY_BOUNDS,
     )
     q = forms.CharField(label=_("Number or text"), required=False, max_length=100)
     sort = PairsChoiceField(label=_("Sort"), required=False)
@@ -190,6 +207,20 @@ class ActionForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
     inspector = forms.IntegerField(required=False, min_value=1)
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until is not None and until > timezone.now() + MAX_EXTENSION:
+            raise forms.ValidationError(_("An extension may end at most a year from now."), code="until")
+        return until
+
+    def clean_inspector(self):
+        """One of the inspectors the form lists: any other id was stored on the case as it came, and
+        one of no one (or beyond the column) failed in the database, after the action had been taken."""
+        pk = self.cleaned_data["inspector"]
+        if pk is not None and not members_with_role(Role.INSPECTOR).filter(user__pk=pk).exists():
+            raise forms.ValidationError(_("Choose an inspector from the list."), code="inspector")
+        return pk
 
 
 class ReportForm(forms.Form):

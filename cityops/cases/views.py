@@ -11,6 +11,8 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -359,10 +361,14 @@ def case_act(request: HttpRequest, number: str) -> HttpResponse:
 def case_reply(request: HttpRequest, number: str) -> HttpResponse:
     """Reply to the reporter: a public step on the case's timeline, sent to its followers."""
     case = _get_case(request, number)
+    text = request.POST.get("text", "")[:4000]
+    try:  # PostgreSQL refuses a NUL in text: the reply failed there as a server error
+        ProhibitNullCharactersValidator()(text)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return _case_page(request, case, status=400)
     try:
-        services.case_reply(
-            number=case.number, text=request.POST.get("text", "")[:4000], actor=request.user, now=_now()
-        )
+        services.case_reply(number=case.number, text=text, actor=request.user, now=_now())
     except DomainError as exc:
         messages.error(request, exc.message)
         return _case_page(request, _get_case(request, number), status=exc.status)

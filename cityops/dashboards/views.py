@@ -249,7 +249,8 @@ def _parse_object(raw: str) -> tuple[str, str]:
     if raw in ("", "city"):
         return "city", ""
     kind, _sep, code = raw.partition(":")
-    if kind not in OBJECT_KINDS or not code or len(code) > 40:
+    # a NUL in the code reached PostgreSQL, which refuses it in text: a server error
+    if kind not in OBJECT_KINDS or not code or len(code) > 40 or "\x00" in code:
         raise Http404(_("Unknown object."))
     return OBJECT_KINDS[kind], code
 

@@ -20,6 +20,9 @@ from cityops.evaluation import formulas, selectors
 from cityops.organization.selectors import roles_of
 
 MAX_DAYS = 400
+# The days a period may name: a day at the calendar's ends (year 1, year 9999) overflowed when turned
+# into the bounds of the local day, a server error on the dashboard and here.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2099, 12, 31)
 
 
 def parse_query(params, *, today: date) -> selectors.Query:
@@ -31,10 +34,17 @@ def parse_query(params, *, today: date) -> selectors.Query:
         if not raw:
             return default
         try:
-            return date.fromisoformat(raw)
+            value = date.fromisoformat(raw)
         except ValueError:
             errors[name] = _("Use a date as YYYY-MM-DD.")
             return default
+        if not FIRST_DAY <= value <= LAST_DAY:
+            errors[name] = _("Use a date from %(first)s to %(last)s.") % {
+                "first": FIRST_DAY,
+                "last": LAST_DAY,
+            }
+            return default
+        return value
 
     start = day("from", today.replace(day=1))
     end = day("to", today)

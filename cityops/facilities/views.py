@@ -454,6 +454,21 @@ def _api_error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _open_at(raw: str) -> datetime | None:
+    """``open_at`` as an aware time, or None when it is not one. ``parse_datetime`` raises on a
+    well-formed impossible value (month 13, an offset of +99:00), and a time at the calendar's edge
+    overflows when read in local time: each was a server error."""
+    try:
+        parsed = parse_datetime(raw.replace(" ", "+"))
+        if parsed is None:
+            return None
+        at = parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)
+        at.astimezone(LOCAL)
+    except (ValueError, OverflowError):
+        return None
+    return at
+
+
 @require_GET
 def api_nearest(request: HttpRequest) -> JsonResponse:
     """``GET /api/v1/toilets/nearest?lat=..&lon=..&limit=..`` (public, read-only).
@@ -477,10 +492,9 @@ def api_nearest(request: HttpRequest) -> JsonResponse:
     at = _now()
     open_only = _flag(request.GET.get("open"))
     if request.GET.get("open_at"):
-        parsed = parse_datetime(request.GET["open_at"].replace(" ", "+"))
-        if parsed is None:
+        at = _open_at(request.GET["open_at"])
+        if at is None:
             return _api_error(_("open_at is an ISO date and time, e.g. 2026-03-10T21:30+08:00."))
-        at = parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL)
         open_only = True
     found = selectors.nearest_toilets(
         lat=lat,

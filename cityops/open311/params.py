@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -13,6 +13,9 @@ from cityops.core.errors import DomainError
 
 MAX_TEXT = 4000
 MAX_LIST = 1000
+# A moment within this of the calendar's ends is refused like one that overflows: a list's window
+# reaches 90 days back from its end_date, and near year 1 that overflowed, a server error.
+EDGE = timedelta(days=366)
 
 
 class BadRequest(DomainError):
@@ -65,8 +68,9 @@ def moment(params, name: str) -> datetime | None:
             parsed = datetime.combine(day, time.min) if day else None
         if parsed is not None and timezone.is_naive(parsed):
             parsed = timezone.make_aware(parsed)
-        if parsed is not None:
-            parsed.astimezone(UTC)  # years at the edge of the calendar overflow here
+        if parsed is not None:  # years at the edge of the calendar overflow here
+            (parsed - EDGE).astimezone(UTC)
+            (parsed + EDGE).astimezone(UTC)
     except (ValueError, OverflowError):
         parsed = None
     if parsed is None:

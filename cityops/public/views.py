@@ -182,7 +182,8 @@ def nearby(request: HttpRequest) -> HttpResponse:
         lat, lon = float(request.GET.get("lat", "")), float(request.GET.get("lon", ""))
     except ValueError:
         return render(request, "public/_nearby.html", {"cases": [], "asked": False})
-    if not code or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+    # a NUL in the type reached PostgreSQL, which refuses it in text: a server error
+    if not code or "\x00" in raw or not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return render(request, "public/_nearby.html", {"cases": [], "asked": False})
     found = services.duplicate_candidates(
         kind=kind or "matter", type_code=code[:5], lat=lat, lon=lon, now=_now(), limit=10
@@ -362,7 +363,8 @@ def track_case(request: HttpRequest, number: str) -> HttpResponse:
     """The public timeline of a case in plain words; the reporter also sees their own details."""
     token = request.GET.get("t", "")
     if token:
-        case = public_case_get(number, token=token)
+        # A token with a NUL is no token (PostgreSQL refuses it in a query: it was a server error).
+        case = public_case_get(number, token=token) if "\x00" not in token else None
         if case is not None and case.tracking_token == token:
             entry = request.session.get(SESSION_KEY, {}).get(number, {})
             _remember(request, number, token, entry.get("phone", "") or case.reporter_phone)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -286,6 +287,9 @@ def test_extension_request_with_a_bad_date_is_refused(client, loop_world):
     r = client.post(url, {"action": "request_extension", "reason": "等材料", "until": "2000-01-01T10:00"})
     assert r.status_code == 400
     r = client.post(url, {"action": "request_extension", "reason": "等材料", "until": "2099-01-01T10:00"})
+    assert r.status_code == 400  # at most a year ahead
+    until = (timezone.localtime() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    r = client.post(url, {"action": "request_extension", "reason": "等材料", "until": until})
     assert r.status_code == 302
     case.refresh_from_db()
     assert case.extension_pending
