@@ -21,7 +21,7 @@ CITYOPS_DEMO = ENV.demo
 CITYOPS_REFERENCE_RECHECK_SECONDS = ENV.reference_recheck_seconds
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cityops.core.admin_site.AdminConfig",  # Django's admin on cityops.core.admin_site.AdminSite
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
