@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,11 +33,12 @@ from rest_framework.views import APIView
 from cityops.cases import selectors, services
 from cityops.cases.choices import Action, Kind, Source, State, Urgency
 from cityops.cases.forms import DAY_BOUNDS, MAX_EXTENSION
-from cityops.cases.models import Case
+from cityops.cases.models import Attachment, Case
 from cityops.cases.workflow import TABLE
 from cityops.core.api import FieldsOnce
 from cityops.core.db import prefetched
 from cityops.core.errors import DomainError
+from cityops.core.images import photo_response
 from cityops.core.labels import labels_of
 from cityops.organization.selectors import roles_of, sees_whole_city
 
@@ -185,6 +187,12 @@ class DepartmentRefSerializer(serializers.Serializer):
 _DATETIME = serializers.DateTimeField()  # unbound: only its formatting (ISO 8601, local time) is used
 
 
+def photo_url(request, pk: int) -> str:
+    """Where an API client reads a photo: ``CasePhotoView``, which checks the caller may see its case
+    (the storage is not served: a stored photo's own URL is guessable from the case number)."""
+    return request.build_absolute_uri(reverse("api:photo", args=[pk]))
+
+
 def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
     """The staff representation of a case, built directly from its attributes, in field order.
 
@@ -238,11 +246,11 @@ def case_data(case: Case, context: dict, *, detail: bool = False) -> dict:
         "allowed_actions": allowed,
     }
     if detail:
-        build_url = context["request"].build_absolute_uri
+        request = context["request"]
         data["photos"] = [
             {
                 "stage": p.stage,
-                "url": build_url(p.file.url),
+                "url": photo_url(request, p.pk),
                 "width": p.width,
                 "height": p.height,
                 "created_at": dt(p.created_at),
@@ -343,7 +351,7 @@ class PhotoSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
     def get_url(self, photo) -> str:
-        return self.context["request"].build_absolute_uri(photo.file.url)
+        return photo_url(self.context["request"], photo.pk)
 
 
 class CaseDetailSerializer(CaseSerializer):
@@ -563,6 +571,19 @@ class CaseEventsView(APIView):
         case = _case_or_404(request, number)
         events = selectors.case_events_for(request.user, case)
         return Response(EventSerializer(events, many=True, context=_context(request)).data)
+
+
+class CasePhotoView(APIView):
+    @extend_schema(
+        responses={(200, "image/*"): OpenApiTypes.BINARY, 404: ERROR},
+        tags=["cases"],
+    )
+    def get(self, request, pk: int):
+        """A photo of a case the caller may see (the ``url`` of a case's or an event's photos)."""
+        photo = Attachment.objects.filter(pk=pk).select_related("case").only("file", "case__number").first()
+        if photo is None or selectors.case_get_for(request.user, photo.case.number) is None:
+            raise Http404
+        return photo_response(photo.file)
 
 
 class CaseDuplicatesView(APIView):

@@ -17,4 +17,5 @@ urlpatterns = [
     path("cases/<key:number>/actions", api.CaseActionView.as_view(), name="case-actions"),
     path("cases/<key:number>/events", api.CaseEventsView.as_view(), name="case-events"),
     path("cases/<key:number>/duplicates", api.CaseDuplicatesView.as_view(), name="case-duplicates"),
+    path("photos/<int:pk>", api.CasePhotoView.as_view(), name="photo"),
 ]

@@ -157,11 +157,3 @@ class MapFilterForm(forms.Form):
             self.is_valid()
         value = self.cleaned_data.get(name)
         return default if value in (None, "") else value
-
-
-PHONE_IN_TEXT = re.compile(r"(?<!\d)(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?!\d)")
-
-
-def redact_phones(text: str) -> str:
-    """Mask mobile numbers that people typed into free text before it is shown publicly."""
-    return PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text or "")

@@ -47,15 +47,21 @@ def reporter_token_for(number: str, phone: str) -> str:
     """The tracking token of case ``number`` when ``phone`` is its reporter's or a follower's; else "".
 
     The token then opens the case through ``public_case_get`` like the reporter's private link does.
+    A follower's number opens a public case only: the reporters of duplicates merged into a case follow
+    it, and a case its reporter asked not to show publicly stays theirs (and the city's).
     """
     digits = normalize_phone(phone)
     if len(digits) < 7:
         return ""
-    case = one_or_none(Case.objects.filter(number=number).only("pk", "reporter_phone", "tracking_token"))
+    case = one_or_none(
+        Case.objects.filter(number=number).only("pk", "reporter_phone", "tracking_token", "is_public")
+    )
     if case is None or not case.tracking_token:
         return ""
     if normalize_phone(case.reporter_phone) == digits:
         return case.tracking_token
+    if not case.is_public:
+        return ""
     phones = Follow.objects.filter(case_id=case.pk).exclude(phone="").values_list("phone", flat=True)
     if any(normalize_phone(p) == digits for p in phones):
         return case.tracking_token

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,8 @@ from cityops.cases.models import Attachment
 from cityops.cases.selectors import public_case_get, public_case_list, public_events
 from cityops.catalog import selectors as catalog
 from cityops.core.errors import DomainError
+from cityops.core.images import photo_response
+from cityops.core.redact import redact_contacts
 from cityops.geography.choices import AreaLevel
 from cityops.geography.selectors import area_index, area_list
 from cityops.public import selectors
@@ -37,7 +39,6 @@ from cityops.public.forms import (
     ReopenForm,
     TrackForm,
     mask_phone,
-    redact_phones,
 )
 
 # Anonymous reports per address per hour, and tracking look-ups by phone (guessing phone numbers).
@@ -350,7 +351,7 @@ def _timeline(case):
                 "action": ev.action,
                 "at": ev.at,
                 "text": text,
-                "note": redact_phones(ev.note) if ev.action in PUBLIC_NOTE_ACTIONS else "",
+                "note": redact_contacts(ev.note) if ev.action in PUBLIC_NOTE_ACTIONS else "",
                 "original": ev.data.get("original", "") if ev.action == Action.MERGE else "",
                 "photos": photos,
             }
@@ -376,8 +377,8 @@ def track_case(request: HttpRequest, number: str) -> HttpResponse:
     group, state_label = selectors.public_state(case.state)
     ctx = {
         "case": case,
-        "description": redact_phones(case.description),
-        "address": redact_phones(case.address),
+        "description": redact_contacts(case.description),
+        "address": redact_contacts(case.address),
         "events": events,
         "before": before,
         "after": after,
@@ -460,9 +461,7 @@ def photo(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     )
     if p is None:
         raise Http404(_("No such photo."))
-    response = FileResponse(p.file.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return photo_response(p.file)
 
 
 # ------------------------------------------------------------------------------------------------
