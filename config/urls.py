@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import set_language
@@ -24,5 +22,6 @@ urlpatterns = [
     path("toilets/", include("cityops.facilities.public_urls")),
     path("open311/", include("cityops.open311.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Stored photos are never served by their path (``MEDIA_URL``), not even in development: a private
+# case's photo would be anyone's who guessed it. Each one is served by a view that asks the case's
+# selector first (the staff page and API, the public tracking page, Open311 media).

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +28,7 @@ from cityops.catalog import selectors as catalog
 from cityops.catalog.choices import Kind, Urgency
 from cityops.core.calendar import load_calendar
 from cityops.core.errors import DomainError
+from cityops.core.images import photo_response
 from cityops.core.labels import labels_of
 from cityops.core.worktime import WORKING_UNITS, Unit
 from cityops.geography.choices import AreaLevel
@@ -384,9 +385,7 @@ def case_photo(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     photo = Attachment.objects.filter(case=case, pk=pk).first()
     if photo is None:
         raise Http404(_("No such photo."))
-    response = FileResponse(photo.file.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return photo_response(photo.file)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from cityops.cases.models import Case
 from cityops.core.errors import DomainError
+from cityops.core.images import photo_response
 from cityops.facilities import rules, selectors, services, xlsx
 from cityops.facilities.choices import TOILET_KINDS, InspectionStatus
 from cityops.facilities.forms import FAIL, FacilityFilterForm, FinderForm, InspectionForm, RegistryUploadForm
@@ -374,9 +375,7 @@ def result_photo(request: HttpRequest, pk: int) -> HttpResponse:
     r = InspectionResult.objects.filter(pk=pk, inspection__in=selectors.inspections_for(request.user)).first()
     if r is None or not r.photo:
         raise Http404(_("No such photo."))
-    response = FileResponse(r.photo.open("rb"), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return photo_response(r.photo)
 
 
 # ------------------------------------------------------------------------------------------------

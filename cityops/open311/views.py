@@ -7,16 +7,15 @@ description with the matching HTTP status, never a stack trace.
 from __future__ import annotations
 
 import logging
-import mimetypes
 from functools import wraps
 
 from django.conf import settings
-from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from cityops.core.errors import DomainError
+from cityops.core.images import photo_response
 from cityops.open311 import params, records, selectors, services
 from cityops.open311.params import BadRequest, NotFound
 from cityops.open311.render import errors, respond
@@ -184,13 +183,9 @@ def media(request, number: str, attachment: str, *, fmt):
     if photo is None:
         raise NotFound(_("This photo was not found."))
     try:
-        handle = photo.file.open("rb")
+        return photo_response(photo.file, cache="public")
     except OSError as exc:
         raise NotFound(_("This photo was not found.")) from exc
-    content_type = mimetypes.guess_type(photo.file.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    response["Cache-Control"] = "public, max-age=3600"
-    return response
 
 
 @endpoint("GET", "POST", "PUT", "PATCH", "DELETE")

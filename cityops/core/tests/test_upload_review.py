@@ -614,3 +614,39 @@ def test_an_action_checks_its_photos_before_it_locks_the_case(people, monkeypatc
     act(people, case, Action.REPORT_DONE, "demo-handler", photos=[good(), good()], note="已清理")
     staff_report(people, [good()])
     assert seen == [False, False, False]
+
+
+@pytest.mark.django_db
+def test_each_photo_is_served_as_the_kind_it_was_stored(people, client):
+    """PNG and WebP photos are kept as they came: the staff page, the staff API and Open311 say so (they
+    said JPEG for every photo)."""
+    from rest_framework.authtoken.models import Token
+
+    kinds = {
+        "p.png": ("PNG", "image/png"),
+        "w.webp": ("WEBP", "image/webp"),
+        "j.jpg": ("JPEG", "image/jpeg"),
+    }
+    uploads = [
+        photo(encoded(Image.new("RGB", (32, 24), (9, 90, 200)), f), name, t) for name, (f, t) in kinds.items()
+    ]
+    case = staff_report(people, photos=uploads)
+    Case.objects.filter(pk=case.pk).update(is_public=True)
+    dispatcher = people["demo-dispatcher"]
+    client.force_login(dispatcher)
+    token = Token.objects.get_or_create(user=dispatcher)[0].key
+    for p in Attachment.objects.filter(case=case):
+        want = {"png": "image/png", "webp": "image/webp", "jpg": "image/jpeg"}[p.file.name.rpartition(".")[2]]
+        answers = [
+            client.get(reverse("cases:photo", args=[case.number, p.pk])),
+            client.get(f"/api/v1/photos/{p.pk}", HTTP_AUTHORIZATION=f"Token {token}"),
+            client.get(f"/open311/media/{case.number}/{p.pk}"),
+        ]
+        for r in answers:
+            assert r.status_code == 200 and r["Content-Type"] == want, (p.file.name, r.status_code)
+            assert Image.open(io.BytesIO(b"".join(r.streaming_content))).format == want[6:].upper()
+    assert {p.file.name.rpartition(".")[2] for p in Attachment.objects.filter(case=case)} == {
+        "png",
+        "webp",
+        "jpg",
+    }
