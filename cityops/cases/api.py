@@ -93,7 +93,10 @@ class ReportSerializer(FieldsOnce):
     lat = serializers.FloatField(min_value=-90, max_value=90, help_text=gettext_lazy("WGS84 latitude."))
     lon = serializers.FloatField(min_value=-180, max_value=180, help_text=gettext_lazy("WGS84 longitude."))
     address = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    source = serializers.ChoiceField(choices=Source.choices, default=Source.INSPECTOR)
+    # a facility inspection opens its cases itself (facilities.services), never through this API
+    source = serializers.ChoiceField(
+        choices=[c for c in Source.choices if c[0] != Source.INSPECTION], default=Source.INSPECTOR
+    )
     reporter_name = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
     reporter_phone = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
     photos = PhotosField(required=False, default=list, max_length=services.MAX_PHOTOS)

@@ -35,14 +35,14 @@ from cityops.cases.workflow import ActorFacts, CaseFacts
 from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
 from cityops.core.db import count_up, insert, one_or_none, pipelined
-from cityops.core.errors import DomainError
+from cityops.core.errors import DomainError, NotAllowed
 from cityops.core.images import CleanImage, clean_image
 from cityops.geography.distance import bbox, haversine_m
 from cityops.geography.selectors import locate
 from cityops.notifications.services import notification_queue
 from cityops.organization.choices import Role
 from cityops.organization.models import Department
-from cityops.organization.selectors import memberships_of, roles_of
+from cityops.organization.selectors import memberships_of, roles_of, sees_whole_city
 
 # Reports from the centre's own people are already verified; public ones need an inspector first.
 VERIFIED_SOURCES = frozenset({Source.INSPECTOR, Source.INSPECTION, Source.SUPERIOR})
@@ -262,6 +262,12 @@ def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: da
     where = locate(data.lat, data.lon, at=now)  # raises OutsideCity with a clear message
     if source in VERIFIED_SOURCES and not (actor and getattr(actor, "is_authenticated", False)):
         raise DomainError(_("Only staff may report as this source."), code="source")
+    # These sources skip verification (and an inspector's report names its reporter as the case's
+    # inspector): through the staff API any role could claim them.
+    if source == Source.INSPECTOR and Role.INSPECTOR not in roles_of(actor):
+        raise NotAllowed(_("Only inspectors may report as an inspector."), code="source")
+    if source == Source.SUPERIOR and not sees_whole_city(actor):
+        raise NotAllowed(_("Only the command centre may report an assignment from above."), code="source")
     cleaned = _clean_photos(photos)
     # Built before any lock is taken: the transaction below only writes.
     case = Case(

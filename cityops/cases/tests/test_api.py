@@ -169,6 +169,28 @@ def test_report_needs_a_role(api_for, loop_world):
     assert api_for("nobody").get("/api/v1/cases").json()["count"] == 0
 
 
+def test_sources_that_skip_verification_are_claimed_only_by_their_roles(api_for):
+    """An inspector's report and an assignment from above skip verification (and the first names its
+    reporter the case's inspector): a handler may claim neither, and no one claims a facility
+    inspection through the API (it opens its own cases)."""
+    from cityops.cases.models import Case
+
+    handler = api_for("demo-handler")
+    before = Case.objects.count()
+    for source, status in (("inspector", 403), ("superior", 403), ("inspection", 400)):
+        r = report(handler, source=source)
+        assert r.status_code == status, (source, r.content)
+        answer = r.json()
+        assert answer["code"] == "source" if status == 403 else "source" in answer, answer
+    r = report(api_for("demo-inspector"), source="superior")
+    assert r.status_code == 403
+    assert Case.objects.count() == before
+    r = report(api_for("demo-dispatcher"), source="superior")
+    assert r.status_code == 201 and r.json()["state"] == "to_file"
+    r = report(handler, source="hotline")  # staff may enter a call: it is verified as usual
+    assert r.status_code == 201 and r.json()["state"] == "to_verify"
+
+
 def test_public_source_needs_verification_and_phone_is_centre_only(api_for):
     operator = api_for("demo-operator")
     r = report(operator, source="public", reporter_phone="13800000001", urgency="urgent")
