@@ -468,11 +468,50 @@ def test_a_private_case_opens_with_its_reporters_number_only(world):
     assert owner.get(f"/track/{n}/").status_code == 200
 
 
-def test_a_follower_of_a_public_case_opens_it_with_their_number(world):
+def test_a_me_too_number_sees_the_public_timeline_only(world):
+    """Anyone may press "me too" with any number: it gets the case's updates, not the reporter's view,
+    rating and reopening (the first rating of a closing counts)."""
     client = browser(world)
     n = world["n"]["lz"]
     assert client.post("/track/", {"number": n, "phone": FOLLOWER}).status_code == 302
-    assert 'data-testid="private"' in client.get(f"/track/{n}/").content.decode()
+    page = client.get(f"/track/{n}/").content.decode()
+    assert 'data-testid="private"' not in page and "not the reporter" in page
+    owner = browser(world)
+    assert owner.post("/track/", {"number": n, "phone": PHONE}).status_code == 302
+    assert 'data-testid="private"' in owner.get(f"/track/{n}/").content.decode()  # the check can fail
+
+
+def test_the_reporters_of_duplicates_merged_into_a_public_case_open_it(world):
+    """Their own reports became this case, directly or through a case merged into it in turn."""
+    from django.utils import timezone
+
+    from cityops.cases import services
+    from cityops.cases.tests.conftest import LZ_LAT, LZ_LON
+
+    people, now, n = world["people"], timezone.now(), world["n"]["lz"]
+
+    def report(phone):
+        data = services.ReportInput(
+            source="public",
+            type_code="07001",
+            description="小广告",
+            lat=LZ_LAT,
+            lon=LZ_LON,
+            reporter_phone=phone,
+        )
+        return services.case_report(data=data, now=now).number
+
+    def merge(number, original):
+        data = services.ActionInput(action="merge", original=original)
+        services.case_act(number=number, data=data, actor=people[OPERATOR], now=now)
+
+    first, second = report("13712340101"), report("13712340102")
+    merge(first, second)  # the first into the second, then the second into the public case
+    merge(second, n)
+    for phone in ("13712340101", "13712340102"):
+        client = browser(world)
+        assert client.post("/track/", {"number": n, "phone": phone}).status_code == 302
+        assert 'data-testid="private"' in client.get(f"/track/{n}/").content.decode(), phone
 
 
 # ------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from cityops.cases.choices import DEPARTMENT_STATES, Rating, State
-from cityops.cases.models import Case, Follow
+from cityops.cases.models import Case
 from cityops.cases.selectors import public_case_list
 from cityops.core.db import one_or_none
 from cityops.public.forms import normalize_phone
@@ -44,11 +44,14 @@ def public_state(state: str) -> tuple[str, str]:
 
 
 def reporter_token_for(number: str, phone: str) -> str:
-    """The tracking token of case ``number`` when ``phone`` is its reporter's or a follower's; else "".
+    """The tracking token of case ``number`` when ``phone`` is its reporter's, or the reporter's of a
+    duplicate merged into it; else "".
 
-    The token then opens the case through ``public_case_get`` like the reporter's private link does.
-    A follower's number opens a public case only: the reporters of duplicates merged into a case follow
-    it, and a case its reporter asked not to show publicly stays theirs (and the city's).
+    The token then opens the case through ``public_case_get`` like the reporter's private link does,
+    with the reporter's rating and reopening. A duplicate's reporter opens a public case only (a case
+    its reporter asked not to show publicly stays theirs and the city's). A "me too" is no report: its
+    number gets the case's updates, never the reporter's rights (anyone may press it with any number,
+    and the first rating of a closing counts).
     """
     digits = normalize_phone(phone)
     if len(digits) < 7:
@@ -62,9 +65,17 @@ def reporter_token_for(number: str, phone: str) -> str:
         return case.tracking_token
     if not case.is_public:
         return ""
-    phones = Follow.objects.filter(case_id=case.pk).exclude(phone="").values_list("phone", flat=True)
-    if any(normalize_phone(p) == digits for p in phones):
-        return case.tracking_token
+    merged, seen = [case.pk], {case.pk}
+    while merged:  # duplicates merged into it, and into those (rare, short chains)
+        rows = list(
+            Case.objects.filter(merged_into_id__in=merged)
+            .exclude(pk__in=seen)
+            .values_list("pk", "reporter_phone")
+        )
+        if any(normalize_phone(p) == digits for _pk, p in rows):
+            return case.tracking_token
+        merged = [pk for pk, _p in rows]
+        seen.update(merged)
     return ""
 
 
