@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.http import FileResponse
 from django.utils.translation import gettext as _
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageCms, UnidentifiedImageError
 
 from cityops.core.errors import DomainError
 
@@ -32,6 +32,25 @@ UPRIGHT = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+def _in_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:
+    """Pixels described by another colour profile (a phone's Display P3, a CMYK profile) converted to
+    sRGB before the profile goes with the rest of the metadata: browsers read pixels without a
+    profile as sRGB, and a wide-gamut photo stored without its own looked dull."""
+    if not icc or img.mode not in ("RGB", "RGBA", "CMYK"):
+        return img
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if "sRGB" in (ImageCms.getProfileDescription(source) or ""):
+            return img
+        mode = "RGBA" if img.mode == "RGBA" else "RGB"
+        return ImageCms.profileToProfile(img, source, _SRGB, outputMode=mode)
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return img  # a profile the colour engine cannot use: the pixels as they are
 
 
 @dataclass(frozen=True)
@@ -73,9 +92,11 @@ def clean_image(upload, *, name: str = "photo") -> CleanImage:
             raise _wrong_type()
         with Image.open(io.BytesIO(raw)) as img:
             turn = UPRIGHT.get(img.getexif().get(ExifTags.Base.Orientation, 1))
+            icc = img.info.get("icc_profile")
             img.thumbnail((MAX_SIDE, MAX_SIDE))  # a JPEG is decoded at a fraction of its size
             if turn is not None:
                 img = img.transpose(turn)
+            img = _in_srgb(img, icc)
             if img.mode not in ("RGB", "L") and fmt in ("JPEG", "MPO"):
                 img = img.convert("RGB")
             # A fresh image carries pixels only: no EXIF, GPS, XMP or ICC comments survive.

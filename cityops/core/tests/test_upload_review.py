@@ -650,3 +650,47 @@ def test_each_photo_is_served_as_the_kind_it_was_stored(people, client):
         "webp",
         "jpg",
     }
+
+
+def _profile_with_red_and_green_swapped() -> bytes:
+    """sRGB's profile with the red and green primaries exchanged: a colour space other than sRGB whose
+    pure red is sRGB's green, so a conversion shows in the pixels."""
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    count = struct.unpack(">I", data[128:132])[0]
+    entries = {bytes(data[132 + 12 * i : 136 + 12 * i]): 132 + 12 * i for i in range(count)}
+    red, green = entries[b"rXYZ"], entries[b"gXYZ"]
+    data[red + 4 : red + 12], data[green + 4 : green + 12] = (
+        data[green + 4 : green + 12],
+        data[red + 4 : red + 12],
+    )
+    return bytes(data)
+
+
+def _desc_replaced(icc: bytes, text: str) -> bytes:
+    """The profile with its description (UTF-16) overwritten at the same length, so it no longer says
+    sRGB."""
+    old = "sRGB built-in".encode("utf-16-be")
+    at = icc.index(old)
+    return icc[:at] + text.ljust(13)[:13].encode("utf-16-be") + icc[at + len(old) :]
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_pixels_of_another_colour_profile_are_stored_in_srgb(fmt):
+    """The profile is dropped with the rest of the metadata: its pixels are converted to sRGB first (a
+    wide-gamut phone photo stored without its profile looked dull). sRGB-tagged and profile-less photos
+    keep their pixels; a profile the colour engine cannot read keeps them too."""
+    swapped = _desc_replaced(_profile_with_red_and_green_swapped(), "Swapped test")
+    red = Image.new("RGB", (64, 48), (255, 0, 0))
+
+    def stored(**params):
+        clean = images.clean_image(photo(encoded(red, fmt, **params), f"p.{fmt.lower()}"))
+        with Image.open(io.BytesIO(clean.content.read())) as img:
+            assert "icc_profile" not in img.info
+            return img.convert("RGB").getpixel((32, 24))
+
+    r, g, b = stored(icc_profile=swapped)
+    assert g > 200 and r < 80 and b < 80, (r, g, b)  # that space's red is sRGB's green
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for params in ({"icc_profile": srgb}, {}, {"icc_profile": b"not a colour profile" * 8}):
+        r, g, b = stored(**params)
+        assert r > 240 and g < 20 and b < 20, (params.keys(), (r, g, b))
