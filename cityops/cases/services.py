@@ -7,9 +7,8 @@ and queue notifications in the outbox inside the same transaction.
 
 from __future__ import annotations
 
-import contextlib
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,6 +35,7 @@ from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
 from cityops.core.db import count_up, insert, one_or_none, pipelined
 from cityops.core.errors import DomainError, NotAllowed
+from cityops.core.files import files_removed_on_failure, stored
 from cityops.core.images import CleanImage, clean_image
 from cityops.geography.distance import bbox, haversine_m
 from cityops.geography.selectors import locate
@@ -106,35 +106,11 @@ def _clean_photos(photos: Iterable) -> list[CleanImage]:
     return [clean_image(upload) for upload in photos]
 
 
-@contextlib.contextmanager
-def _photos_removed_on_failure() -> Iterator[list[str]]:
-    """Collects the names of the photo files stored inside, and deletes them if the block fails.
-
-    Files are not part of the transaction: when a report or an action rolled back after some of its
-    photos were written (the storage failing on a later one, a later insert, the commit), those files
-    stayed on disk with no row pointing at them. Wrap the whole ``transaction.atomic()`` block, so a
-    failed commit is covered too. (Inside a caller's transaction, that one's rollback is not seen.)
-    """
-    stored: list[str] = []
-    try:
-        yield stored
-    except BaseException:
-        storage = Attachment._meta.get_field("file").storage
-        for name in stored:
-            with contextlib.suppress(OSError):  # the error that ended the block is the one to report
-                storage.delete(name)
-        raise
-
-
 def _save_photos(
-    case: Case,
-    event: CaseEvent,
-    cleaned: list[CleanImage],
-    stage: PhotoStage,
-    now: datetime,
-    stored: list[str],
+    case: Case, event: CaseEvent, cleaned: list[CleanImage], stage: PhotoStage, now: datetime
 ) -> int:
-    """Store each file, note its name in ``stored``, then insert its row."""
+    """Store each file, note it in the unit of work (``core.files``: removed if the work fails), then
+    insert its row."""
     for i, img in enumerate(cleaned, 1):
         photo = Attachment(
             case=case, event=event, stage=stage, width=img.width, height=img.height, created_at=now
@@ -142,7 +118,7 @@ def _save_photos(
         photo.file.save(
             f"{stage.value}-{event.pk}-{i}.{img.content.name.rpartition('.')[2]}", img.content, save=False
         )
-        stored.append(photo.file.name)
+        stored(photo.file)
         photo.save(force_insert=True)
     return len(cleaned)
 
@@ -298,13 +274,13 @@ def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: da
     if source == Source.INSPECTOR and getattr(actor, "pk", None):
         case.inspector = actor
     ahead = _number_ahead(now)
-    with _photos_removed_on_failure() as stored, transaction.atomic(), pipelined() as pipeline:
+    with files_removed_on_failure(), transaction.atomic(), pipelined() as pipeline:
         case.number, case.pk, event_key = ahead or (*_next_number(now), None, None)
         insert(case)
         event = _event(case, Action.REPORT, actor, now, data={"source": source.value}, key=event_key)
         if cleaned:
             pipeline.sync()  # the rows are in before any file is stored
-        _save_photos(case, event, cleaned, PhotoStage.REPORT, now, stored)
+        _save_photos(case, event, cleaned, PhotoStage.REPORT, now)
         if case.reporter_phone or data.reporter_email:
             Follow.objects.create(
                 case=case, phone=case.reporter_phone, email=data.reporter_email, created_at=now
@@ -465,7 +441,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("At most 9 photos per step."), code="photos")
     cleaned = _clean_photos(photos)
-    with _photos_removed_on_failure() as stored, transaction.atomic():
+    with files_removed_on_failure(), transaction.atomic():
         case = one_or_none(Case.objects.select_for_update().filter(number=number))
         if case is None:
             raise DomainError(_("No case %(number)s.") % {"number": number}, code="not_found")
@@ -671,7 +647,7 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
             Action.CHECK_PASS: PhotoStage.CHECKED,
             Action.CHECK_FAIL: PhotoStage.CHECKED,
         }.get(action, PhotoStage.REPORT)
-        _save_photos(case, event, cleaned, stage, now, stored)
+        _save_photos(case, event, cleaned, stage, now)
         if notify_dept:
             _notify_department(case, event, notify_dept, now)
         if public_text:

@@ -32,6 +32,7 @@ from cityops.cases.services import SYSTEM, ActionInput, ReportInput, case_act, c
 from cityops.catalog import selectors as catalog
 from cityops.catalog.codes import parse_component_identifier
 from cityops.core.errors import DomainError, NotAllowed, OutsideCity
+from cityops.core.files import files_removed_on_failure, stored
 from cityops.core.images import clean_image
 from cityops.facilities import rules
 from cityops.facilities.choices import (
@@ -391,7 +392,8 @@ def inspection_submit(
     if Role.INSPECTOR not in roles_of(actor):
         raise NotAllowed(_("Only inspectors inspect facilities."), code="not_inspector")
     answers = list(answers)
-    with transaction.atomic():
+    # the photos of failed items and of the cases they open are removed if the inspection fails
+    with files_removed_on_failure(), transaction.atomic():
         fac = (
             Facility.objects.select_for_update()
             .select_related("department")
@@ -459,6 +461,7 @@ def inspection_submit(
             )
             if photo_bytes:
                 result.photo.save(img.content.name or f"{item.key}.jpg", ContentFile(photo_bytes), save=False)
+                stored(result.photo)
             if issue is not None and (state is None or state in ENDED_STATES or state == State.TO_CLOSE):
                 # The case ended or was checked elsewhere: the issue is over.
                 issue.resolved_at = now

@@ -156,3 +156,31 @@ def test_facility_save_checks_code_position_and_department(fac_world):
     station = make_toilet(2, kind="station", services={"water": True, "charging": False})
     assert station.is_station and station.county_code == "140403"
     assert Facility.objects.get(pk=station.pk).services.count() == 2
+
+
+def test_an_inspection_that_fails_late_leaves_no_photo_behind(fac_world, settings, monkeypatch):
+    """Its failed items' photos and the photos of the cases it opens were stored on the way; the rollback
+    took the rows, and the files stayed on disk with no row pointing at them."""
+    from pathlib import Path
+
+    from cityops.facilities import services
+
+    toilet = make_toilet()
+
+    def files():
+        root = Path(settings.MEDIA_ROOT)
+        return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+    before = files()
+
+    def broken(**kw):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services.FacilityIssue.objects, "create", broken)
+    with pytest.raises(RuntimeError):
+        inspect(fac_world, toilet.code, fail=("paper", "soap"), photo_for=("paper", "soap"))
+    assert files() == before and not Inspection.objects.exists() and not Case.objects.exists()
+    monkeypatch.undo()
+    out = inspect(fac_world, toilet.code, fail=("paper",), photo_for=("paper",))
+    kept = files()
+    assert len(kept) == len(before) + 2 and len(out.opened) == 1  # the result's photo and the case's
