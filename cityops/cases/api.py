@@ -458,6 +458,17 @@ class TokenView(APIView):
         )
 
 
+def _once_key(request, scope: str) -> str:
+    """The client's ``Idempotency-Key`` header, scoped to ``scope`` (who sent it): a retry with the same
+    key answers with the case the first request made. At most 64 visible ASCII characters."""
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        return ""
+    if len(key) > 64 or not (key.isascii() and key.isprintable()):
+        raise DomainError(_("Idempotency-Key is at most 64 visible ASCII characters."), code="once_key")
+    return f"{scope}:{key}"
+
+
 class CaseListView(APIView):
     parser_classes = PARSERS
 
@@ -506,6 +517,7 @@ class CaseListView(APIView):
                 address=d["address"],
                 reporter_name=d["reporter_name"],
                 reporter_phone=d["reporter_phone"],
+                once_key=_once_key(request, f"user:{request.user.pk}"),
             ),
             photos=d["photos"],
             actor=request.user,

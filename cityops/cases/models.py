@@ -250,6 +250,23 @@ class DispatchRule(models.Model):
         return f"{self.type_code or '*'} @ {self.area_code or '*'} -> {self.department}"
 
 
+class ReportKey(models.Model):
+    """The key a client sent with a report (the public form's one-time key, an API's
+    ``Idempotency-Key``, scoped to who sent it): the same key again answers with the case it made
+    instead of a second one (a double tap, a retry after an answer lost on a weak connection)."""
+
+    key = models.CharField(_("key"), max_length=120, unique=True)
+    case = models.OneToOneField(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("report key")
+        verbose_name_plural = _("report keys")
+
+    def __str__(self) -> str:
+        return f"{self.case_id}"
+
+
 class Follow(models.Model):
     """A reporter who gets a case's updates: the original reporter, merged duplicates' reporters, "me too"."""
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,16 @@ from cityops.cases.choices import (
     State,
     Urgency,
 )
-from cityops.cases.models import Attachment, Case, CaseCounter, CaseEvent, DispatchRule, Follow, LoopSettings
+from cityops.cases.models import (
+    Attachment,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    DispatchRule,
+    Follow,
+    LoopSettings,
+    ReportKey,
+)
 from cityops.cases.workflow import ActorFacts, CaseFacts
 from cityops.catalog import selectors as catalog
 from cityops.core.calendar import load_calendar
@@ -209,10 +218,28 @@ class ReportInput:
     reporter_phone: str = ""
     reporter_email: str = ""
     is_public: bool = True
+    # the client's key for this report, scoped by the adapter to who sent it ("user:7:<key>"): the
+    # same key again answers with the case it made (``ReportKey``)
+    once_key: str = ""
+
+
+def _reported_with(key: str) -> Case | None:
+    found = ReportKey.objects.filter(key=key).select_related("case").first()
+    return found.case if found else None
 
 
 def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: datetime) -> Case:
-    """File a new report. Validates everything before writing; the whole intake is one transaction."""
+    """File a new report. Validates everything before writing; the whole intake is one transaction.
+
+    With ``data.once_key``, a key already used answers with the case it made, also when two requests
+    with it race (the second one's insert of the key fails, and it answers with the first's case)."""
+    key = data.once_key
+    if key:
+        if len(key) > ReportKey._meta.get_field("key").max_length or "\x00" in key:
+            raise DomainError(_("The report's key is too long or not text."), code="once_key")
+        earlier = _reported_with(key)
+        if earlier is not None:
+            return earlier
     try:
         source = Source(data.source)
     except ValueError as exc:
@@ -274,17 +301,25 @@ def case_report(*, data: ReportInput, photos: Iterable = (), actor=None, now: da
     if source == Source.INSPECTOR and getattr(actor, "pk", None):
         case.inspector = actor
     ahead = _number_ahead(now)
-    with files_removed_on_failure(), transaction.atomic(), pipelined() as pipeline:
-        case.number, case.pk, event_key = ahead or (*_next_number(now), None, None)
-        insert(case)
-        event = _event(case, Action.REPORT, actor, now, data={"source": source.value}, key=event_key)
-        if cleaned:
-            pipeline.sync()  # the rows are in before any file is stored
-        _save_photos(case, event, cleaned, PhotoStage.REPORT, now)
-        if case.reporter_phone or data.reporter_email:
-            Follow.objects.create(
-                case=case, phone=case.reporter_phone, email=data.reporter_email, created_at=now
-            )
+    try:
+        with files_removed_on_failure(), transaction.atomic(), pipelined() as pipeline:
+            case.number, case.pk, event_key = ahead or (*_next_number(now), None, None)
+            insert(case)
+            event = _event(case, Action.REPORT, actor, now, data={"source": source.value}, key=event_key)
+            if key:
+                ReportKey.objects.create(key=key, case=case, created_at=now)
+            if cleaned:
+                pipeline.sync()  # the rows are in before any file is stored
+            _save_photos(case, event, cleaned, PhotoStage.REPORT, now)
+            if case.reporter_phone or data.reporter_email:
+                Follow.objects.create(
+                    case=case, phone=case.reporter_phone, email=data.reporter_email, created_at=now
+                )
+    except IntegrityError:
+        earlier = _reported_with(key) if key else None
+        if earlier is None:
+            raise
+        return earlier  # a request with the same key made it first
     return case
 
 

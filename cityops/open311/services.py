@@ -108,6 +108,8 @@ class RequestInput:
     account_id: str | None = None
     media_url: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
+    # the client's ``Idempotency-Key`` header: a retry with it answers with the request it made
+    idempotency_key: str | None = None
 
 
 def request_notice() -> str:
@@ -121,6 +123,9 @@ def request_create(*, api_key: str | None, data: RequestInput, media: Iterable =
     """Check the key and its rate, validate the request, and file it as a public report (atomic)."""
     key = api_key_check(api_key)
     api_key_take(api_key=key, now=now)
+    once = data.idempotency_key
+    if once is not None and (len(once) > 64 or not (once.isascii() and once.isprintable())):
+        raise BadRequest(_("Idempotency-Key is at most 64 visible ASCII characters."))
     if not data.service_code:
         raise BadRequest(_("service_code was not provided."))
     info = selectors.service_get(data.service_code)
@@ -162,6 +167,7 @@ def request_create(*, api_key: str | None, data: RequestInput, media: Iterable =
             reporter_name=name[:60],
             reporter_phone=data.phone or "",
             reporter_email=data.email or "",
+            once_key=f"open311:{key.pk}:{data.idempotency_key}" if data.idempotency_key else "",
         ),
         photos=media,
         actor=None,

@@ -127,6 +127,7 @@ def _create(request, fmt):
         account_id=params.text(form, "account_id", max_length=100),
         media_url=params.text(form, "media_url", max_length=500),
         attributes=attributes,
+        idempotency_key=request.headers.get("Idempotency-Key") or None,
     )
     case = services.request_create(
         api_key=api_key, data=data, media=files.getlist("media"), now=timezone.now()

@@ -57,6 +57,9 @@ class PublicReportForm(forms.Form):
     phone = PhoneField(label=_("Mobile number (for updates by SMS)"))
     anonymous = forms.BooleanField(label=_("Stay anonymous (no phone number)"), required=False)
     is_public = forms.BooleanField(label=_("Show my report on the public map"), required=False)
+    # made when the form is shown and sent back with it: a second send of the same form (a double tap,
+    # a retry on a weak connection) answers with the case the first made (``cases.ReportKey``)
+    once = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, districts=(), **kwargs):
         super().__init__(*args, **kwargs)

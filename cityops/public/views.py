@@ -7,6 +7,7 @@ details appear only masked, and only to the holder of the case's tracking token 
 
 from __future__ import annotations
 
+import secrets
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
@@ -144,6 +145,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 address=d["address"],
                 reporter_phone=d["phone"],
                 is_public=d["is_public"],
+                once_key=f"public:{d['once']}" if d["once"] else "",
             )
             try:
                 case = services.case_report(
@@ -159,7 +161,9 @@ def report(request: HttpRequest) -> HttpResponse:
         else:
             status = 400
     else:
-        form = PublicReportForm(initial={"is_public": True}, districts=districts)
+        form = PublicReportForm(
+            initial={"is_public": True, "once": secrets.token_urlsafe(24)}, districts=districts
+        )
     return render(
         request,
         "public/report.html",
