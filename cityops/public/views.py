@@ -229,8 +229,7 @@ def follow(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("public:report")
-    if phone:
-        _remember(request, case.number, case.tracking_token, phone)
+    if phone:  # the case's updates by SMS; never its reporter's link (rating, reopening, their details)
         messages.success(request, _("Thank you: you will get this case's updates by SMS."))
     else:
         messages.success(request, _('Thank you: your "me too" has been counted on this case.'))

@@ -195,6 +195,10 @@ def test_nearby_lists_open_public_cases_and_me_too_counts(client, loop_world):
     original.refresh_from_db()
     assert original.followers == 1
     assert Follow.objects.filter(case=original, phone=PHONE).exists()
+    # the follower sees the public timeline: not the reporter's view, rating or reopening
+    page = client.get(reverse("public:track_case", args=[original.number])).content.decode()
+    assert 'data-testid="private"' not in page and original.tracking_token not in page
+    assert original.number not in client.session.get("cityops_track", {})
     # a private case cannot be followed from the public side
     r = client.post(reverse("public:follow"), {"follow": hidden.number, "phone": PHONE})
     hidden.refresh_from_db()
