@@ -32,7 +32,7 @@ from rest_framework.views import APIView
 
 from cityops.cases import selectors, services
 from cityops.cases.choices import Action, Kind, Source, State, Urgency
-from cityops.cases.forms import DAY_BOUNDS, MAX_EXTENSION
+from cityops.cases.forms import DAY_BOUNDS
 from cityops.cases.models import Attachment, Case
 from cityops.cases.workflow import TABLE
 from cityops.core.api import FieldsOnce
@@ -138,7 +138,7 @@ class ActionSerializer(FieldsOnce):
     photos = PhotosField(required=False, default=list, max_length=services.MAX_PHOTOS)
 
     def validate_until(self, value):
-        if value is not None and value > timezone.now() + MAX_EXTENSION:
+        if services.extension_too_far(value, timezone.now()):
             raise serializers.ValidationError(_("An extension may end at most a year from now."))
         return value
 
@@ -458,17 +458,6 @@ class TokenView(APIView):
         )
 
 
-def _once_key(request, scope: str) -> str:
-    """The client's ``Idempotency-Key`` header, scoped to ``scope`` (who sent it): a retry with the same
-    key answers with the case the first request made. At most 64 visible ASCII characters."""
-    key = request.headers.get("Idempotency-Key", "")
-    if not key:
-        return ""
-    if len(key) > 64 or not (key.isascii() and key.isprintable()):
-        raise DomainError(_("Idempotency-Key is at most 64 visible ASCII characters."), code="once_key")
-    return f"{scope}:{key}"
-
-
 class CaseListView(APIView):
     parser_classes = PARSERS
 
@@ -517,7 +506,7 @@ class CaseListView(APIView):
                 address=d["address"],
                 reporter_name=d["reporter_name"],
                 reporter_phone=d["reporter_phone"],
-                once_key=_once_key(request, f"user:{request.user.pk}"),
+                once_key=services.once_key(f"user:{request.user.pk}", request.headers.get("Idempotency-Key")),
             ),
             photos=d["photos"],
             actor=request.user,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -14,9 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from cityops.cases.choices import Source, State, Urgency
 from cityops.cases.selectors import QUEUES, SORTS, CaseFilters
+from cityops.cases.services import extension_too_far
 from cityops.core.templatetags.cityops import SharedChoices
-from cityops.organization.choices import Role
-from cityops.organization.selectors import members_with_role
 
 PAGE_SIZES = (20, 50, 100)
 
@@ -37,9 +36,6 @@ DEFAULT_PAGE_SIZE = 50
 # The reporting days a filter may name (the web queue and the API). A day at the calendar's ends (year
 # 1, year 9999) overflowed when turned into the bounds of the local day: a server error.
 DAY_BOUNDS = (MinValueValidator(date(1900, 1, 1)), MaxValueValidator(date(2099, 12, 31)))
-# How far ahead an extension may end: the working time to a deadline is counted day by day on every
-# page that shows it, and one in year 9999 overflowed the calendar on each of them.
-MAX_EXTENSION = timedelta(days=366)
 
 
 _SOURCES, _STATES = Source.choices, State.choices  # one list each (``.choices`` builds a new one)
@@ -206,21 +202,13 @@ class ActionForm(forms.Form):
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
     )
-    inspector = forms.IntegerField(required=False, min_value=1)
+    inspector = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)  # a key's range
 
     def clean_until(self):
         until = self.cleaned_data["until"]
-        if until is not None and until > timezone.now() + MAX_EXTENSION:
+        if extension_too_far(until, timezone.now()):
             raise forms.ValidationError(_("An extension may end at most a year from now."), code="until")
         return until
-
-    def clean_inspector(self):
-        """One of the inspectors the form lists: any other id was stored on the case as it came, and
-        one of no one (or beyond the column) failed in the database, after the action had been taken."""
-        pk = self.cleaned_data["inspector"]
-        if pk is not None and not members_with_role(Role.INSPECTOR).filter(user__pk=pk).exists():
-            raise forms.ValidationError(_("Choose an inspector from the list."), code="inspector")
-        return pk
 
 
 class ReportForm(forms.Form):

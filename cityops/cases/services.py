@@ -51,11 +51,18 @@ from cityops.geography.selectors import locate
 from cityops.notifications.services import notification_queue
 from cityops.organization.choices import Role
 from cityops.organization.models import Department
-from cityops.organization.selectors import memberships_of, roles_of, sees_whole_city
+from cityops.organization.selectors import members_with_role, memberships_of, roles_of, sees_whole_city
 
 # Reports from the centre's own people are already verified; public ones need an inspector first.
 VERIFIED_SOURCES = frozenset({Source.INSPECTOR, Source.INSPECTION, Source.SUPERIOR})
 MAX_PHOTOS = 9
+# How far ahead an extension may end: the working time to a deadline is counted day by day on every
+# page that shows it, and one in year 9999 overflowed the calendar on each of them.
+MAX_EXTENSION = timedelta(days=366)
+
+
+def extension_too_far(until: datetime | None, now: datetime) -> bool:
+    return until is not None and until > now + MAX_EXTENSION
 
 
 # ------------------------------------------------------------------------------------------------
@@ -221,6 +228,16 @@ class ReportInput:
     # the client's key for this report, scoped by the adapter to who sent it ("user:7:<key>"): the
     # same key again answers with the case it made (``ReportKey``)
     once_key: str = ""
+
+
+def once_key(scope: str, key: str | None) -> str:
+    """A client's key for a report (an ``Idempotency-Key`` header, the public form's one-time key),
+    scoped to who sent it (``scope``: a person, an Open311 key, the public); "" without one."""
+    if not key:
+        return ""
+    if len(key) > 64 or not (key.isascii() and key.isprintable()):
+        raise DomainError(_("Idempotency-Key is at most 64 visible ASCII characters."), code="once_key")
+    return f"{scope}:{key}"
 
 
 def _reported_with(key: str) -> Case | None:
@@ -567,6 +584,8 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
         elif action is Action.REQUEST_EXTENSION:
             if data.until is None or data.until <= (case.handle_due_at or now):
                 raise DomainError(_("The extension must end after the current due time."), code="until")
+            if extension_too_far(data.until, now):
+                raise DomainError(_("An extension may end at most a year from now."), code="until")
             case.extension_pending = True
             case.extension_until = data.until
             case.paused_at = now
@@ -662,6 +681,10 @@ def case_act(*, number: str, data: ActionInput, actor, photos: Iterable = (), no
             public_text = _("Your report %(number)s has been verified on site.")
 
         if data.inspector and action in (Action.VERIFY, Action.REPORT_DONE, Action.REOPEN, Action.FILE):
+            # one of the inspectors the page lists: another id was stored as it came, and one of no one
+            # failed in the database at the commit, after the action had been taken
+            if not members_with_role(Role.INSPECTOR).filter(user__pk=data.inspector).exists():
+                raise DomainError(_("Choose an inspector from the list."), code="inspector")
             case.inspector_id = data.inspector
             fields.add("inspector")
         case.updated_at = now

@@ -123,9 +123,7 @@ def request_create(*, api_key: str | None, data: RequestInput, media: Iterable =
     """Check the key and its rate, validate the request, and file it as a public report (atomic)."""
     key = api_key_check(api_key)
     api_key_take(api_key=key, now=now)
-    once = data.idempotency_key
-    if once is not None and (len(once) > 64 or not (once.isascii() and once.isprintable())):
-        raise BadRequest(_("Idempotency-Key is at most 64 visible ASCII characters."))
+    once = cases.once_key(f"open311:{key.pk}", data.idempotency_key)  # checked before any other work
     if not data.service_code:
         raise BadRequest(_("service_code was not provided."))
     info = selectors.service_get(data.service_code)
@@ -167,7 +165,7 @@ def request_create(*, api_key: str | None, data: RequestInput, media: Iterable =
             reporter_name=name[:60],
             reporter_phone=data.phone or "",
             reporter_email=data.email or "",
-            once_key=f"open311:{key.pk}:{data.idempotency_key}" if data.idempotency_key else "",
+            once_key=once,
         ),
         photos=media,
         actor=None,

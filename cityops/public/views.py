@@ -145,7 +145,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 address=d["address"],
                 reporter_phone=d["phone"],
                 is_public=d["is_public"],
-                once_key=f"public:{d['once']}" if d["once"] else "",
+                once_key=services.once_key("public", d["once"]),
             )
             try:
                 case = services.case_report(

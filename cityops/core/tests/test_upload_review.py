@@ -16,7 +16,6 @@ import pytest
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageCms, PngImagePlugin
@@ -24,9 +23,11 @@ from PIL import Image, ImageCms, PngImagePlugin
 from cityops.cases import services
 from cityops.cases.choices import Action, Source, State
 from cityops.cases.models import Attachment, Case, CaseEvent, Follow
-from cityops.cases.tests.conftest import LZ_LAT, LZ_LON, WORLD_COMMANDS, jpeg_with_gps
+from cityops.cases.tests import conftest as cases_conftest
+from cityops.cases.tests.conftest import LZ_LAT, LZ_LON, jpeg_with_gps
 from cityops.core import images
 from cityops.core.errors import DomainError
+from cityops.public.tests import conftest as public_conftest
 
 UNREADABLE = "This file is not a readable image."
 WRONG_TYPE = "Photos must be JPEG, PNG or WebP images."
@@ -37,37 +38,17 @@ OPEN311_KEY = "demo-open311-key"
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
 
-@pytest.fixture
-def people(demo_people):
-    """The loaded city of the case tests (their ``loop_world``): calendar, geography, catalogue, dispatch
-    rules and the demo people by username."""
-    for name in WORLD_COMMANDS:
-        call_command(name, stdout=io.StringIO(), stderr=io.StringIO())
-    return demo_people
-
-
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    """Photos stored by the tests go to a temporary folder, never into the project's media."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The public form's rate limit counts in the cache; each test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+# the case tests' loaded city and media folder; the public side's cache reset and English browser
+loop_world = cases_conftest.loop_world
+_media_in_tmp = cases_conftest._media_in_tmp
+_fresh_cache = public_conftest._fresh_cache
+client = public_conftest.client
 
 
 @pytest.fixture
-def client():
-    """A browser that asks for English pages: the tests assert the English msgids."""
-    from django.test import Client
-
-    return Client(headers={"accept-language": "en"})
+def people(loop_world):
+    """The demo people by username, in the loaded city."""
+    return loop_world
 
 
 # ------------------------------------------------------------------------------------------------
