@@ -39,6 +39,16 @@ def _float(name: str, raw: str) -> float:
     return value
 
 
+def _whole(name: str, raw: str, *, low: int) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise EnvError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < low:
+        raise EnvError(f"{name} must be {low} or more, got {raw!r}")
+    return value
+
+
 def _list(raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
@@ -59,6 +69,7 @@ class Env:
     log_level: str
     reference_recheck_seconds: float
     db_prepare: bool
+    max_request_mb: int
 
     @property
     def secret_is_insecure(self) -> bool:
@@ -94,6 +105,8 @@ def load_env(environ: dict[str, str] | None = None) -> Env:
             "CITYOPS_REFERENCE_RECHECK_SECONDS", e.get("CITYOPS_REFERENCE_RECHECK_SECONDS", "2")
         ),
         db_prepare=_bool("CITYOPS_DB_PREPARE", e.get("CITYOPS_DB_PREPARE", "true")),
+        # 9 photos of at most 15 MB (a report, an action) and the form around them
+        max_request_mb=_whole("CITYOPS_MAX_REQUEST_MB", e.get("CITYOPS_MAX_REQUEST_MB", "150"), low=1),
     )
 
 

@@ -19,6 +19,11 @@ ALLOWED_HOSTS = ENV.allowed_hosts
 CSRF_TRUSTED_ORIGINS = ENV.csrf_trusted_origins
 CITYOPS_DEMO = ENV.demo
 CITYOPS_REFERENCE_RECHECK_SECONDS = ENV.reference_recheck_seconds
+# A request's whole body: Django itself sets no limit on the files in it (cityops/core/middleware.py).
+CITYOPS_MAX_REQUEST_MB = ENV.max_request_mb
+# DATA_UPLOAD_MAX_NUMBER_FILES stays at Django's 100: an inspection carries one photo per failed
+# checklist item and its templates are data an administrator may lengthen, while the bytes are bounded
+# above and 100 open temporary files per request are well within a worker's file limit.
 
 INSTALLED_APPS = [
     "cityops.core.admin_site.AdminConfig",  # Django's admin on cityops.core.admin_site.AdminSite
@@ -51,6 +56,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "cityops.core.middleware.RequestSizeLimitMiddleware",  # before anything reads the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,7 +173,8 @@ for _prefix, _path in [
     if _path.is_dir():
         STATICFILES_DIRS.append((_prefix, _path))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Django's file system storage that removes a photo half-written when the disk fills up
+    "default": {"BACKEND": "cityops.core.storage.MediaStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import storages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -521,7 +521,8 @@ class _FailingStorage:
 
     def __init__(self, monkeypatch, fail_at: int):
         self.calls = 0
-        real = FileSystemStorage._save
+        storage_class = type(storages["default"])  # the configured one: core.storage.MediaStorage
+        real = storage_class._save
 
         def _save(storage, name, content):
             self.calls += 1
@@ -529,7 +530,7 @@ class _FailingStorage:
                 raise OSError(28, "No space left on device")
             return real(storage, name, content)
 
-        monkeypatch.setattr(FileSystemStorage, "_save", _save)
+        monkeypatch.setattr(storage_class, "_save", _save)
 
 
 @pytest.mark.django_db
