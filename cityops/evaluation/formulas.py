@@ -52,6 +52,9 @@ class CaseSnap:
     rework_count: int = 0
     return_count: int = 0
     rating: str = ""
+    type_name: str = ""
+    lat: float | None = None
+    lon: float | None = None
 
     @classmethod
     def of(cls, case) -> CaseSnap:
@@ -107,6 +110,9 @@ def derive_fact(
         "county_code": case.county_code,
         "township_code": case.township_code,
         "grid_code": case.grid_code,
+        "type_name": case.type_name,
+        "lat": case.lat,
+        "lon": case.lon,
         "state": case.state,
         "due_at": case.due_at,
         "paused": case.paused_at is not None,

@@ -42,6 +42,12 @@ class CaseFact(models.Model):
     county_code = models.CharField(_("county"), max_length=12)
     township_code = models.CharField(_("township"), max_length=12, blank=True)
     grid_code = models.CharField(_("grid cell"), max_length=32, blank=True)
+    # The case's type name and position, kept here so the top types and the hotspots (on the dashboard
+    # at every view, with today's thousands of reports) need no join with the cases. Nullable so that
+    # adding them is an ALTER TABLE, not a copy of the whole table, on SQLite.
+    type_name = models.CharField(_("type"), max_length=60, null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
     department = models.ForeignKey(
         "organization.Department",
         verbose_name=_("responsible department"),

@@ -8,6 +8,7 @@ from the same counter filters (``metrics.COUNTERS``), so a number and the list b
 from __future__ import annotations
 
 import hashlib
+import heapq
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -387,7 +388,7 @@ def top_types(user, p: Period, limit: int = 10) -> list[dict]:
         fact_list_for(user)
         .filter(COUNTERS["reports"](p))
         .values("type_code", "kind")
-        .annotate(n=Count("pk"), name=Max("case__type_name"))
+        .annotate(n=Count("pk"), name=Max("type_name"))
         .order_by("-n", "type_code")[:limit]
     )
 
@@ -413,7 +414,7 @@ def hotspots(user, p: Period, limit: int = 30) -> list[dict]:
         .filter(COUNTERS["reports"](p))
         .exclude(grid_code="")
         .values("grid_code")
-        .annotate(n=Count("pk"), lat=Avg("case__lat"), lon=Avg("case__lon"))
+        .annotate(n=Count("pk"), lat=Avg("lat"), lon=Avg("lon"))
         .order_by("-n", "grid_code")[:limit]
     )
 
@@ -535,15 +536,13 @@ def day_figures(p: Period, *, flips: bool = False) -> dict[str, dict[str, dict]]
     reports = CaseFact.objects.filter(COUNTERS["reports"](p))
     city["_types"] = [
         [r["type_code"], r["kind"], r["n"], r["name"]]
-        for r in reports.values("type_code", "kind")
-        .annotate(n=Count("pk"), name=Max("case__type_name"))
-        .order_by()
+        for r in reports.values("type_code", "kind").annotate(n=Count("pk"), name=Max("type_name")).order_by()
     ]
     city["_grids"] = {
         r["grid_code"]: [r["n"], r["lat"], r["lon"]]
         for r in reports.exclude(grid_code="")
         .values("grid_code")
-        .annotate(n=Count("pk"), lat=Sum("case__lat"), lon=Sum("case__lon"))
+        .annotate(n=Count("pk"), lat=Sum("lat"), lon=Sum("lon"))
         .order_by()
     }
     return objects
@@ -642,17 +641,14 @@ def _cached(key_parts: tuple, compute):
 
 
 def _top(types: dict, limit: int = 10) -> list[dict]:
-    rows = [{"type_code": c, "kind": k, "n": n, "name": name} for (c, k), (n, name) in types.items() if n]
-    rows.sort(key=lambda r: (-r["n"], r["type_code"]))
-    return rows[:limit]
+    top = heapq.nsmallest(limit, ((-n, c, k, name) for (c, k), (n, name) in types.items() if n))
+    return [{"type_code": c, "kind": k, "n": -n, "name": name} for n, c, k, name in top]
 
 
 def _hot(grids: dict, limit: int = 30) -> list[dict]:
-    rows = [
-        {"grid_code": g, "n": n, "lat": lat / n, "lon": lon / n} for g, (n, lat, lon) in grids.items() if n
-    ]
-    rows.sort(key=lambda r: (-r["n"], r["grid_code"]))
-    return rows[:limit]
+    """The ``limit`` busiest cells: a month holds thousands, and sorting them all cost 10 ms a page."""
+    top = heapq.nsmallest(limit, ((-n, g) for g, (n, _lat, _lon) in grids.items() if n))
+    return [{"grid_code": g, "n": -n, "lat": grids[g][1] / -n, "lon": grids[g][2] / -n} for n, g in top]
 
 
 def _period_live(q: Query, now: datetime, headers: list[SnapshotDay]) -> dict:

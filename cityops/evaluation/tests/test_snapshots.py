@@ -139,3 +139,37 @@ def test_the_grouped_query_compiled_once_matches_the_orm(history):
         city = selectors.day_figures(p)["city"]["city"]
         assert _nonzero(selectors._kinds(city)) == _nonzero(_live(None, p).get("city", {}))
         assert formulas.add_counters(*selectors._kinds(city).values())
+
+
+def test_a_fact_carries_its_cases_type_name_and_position(history):
+    """The top types and the hotspots read them from the facts: no join with the cases at any view."""
+    from importlib import import_module
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cityops.cases.models import Case
+
+    history.report("T", at(3, "10:00"), type_code="06010").loop("T", [("file", CHIEF, "10:05")], day=3)
+    case = Case.objects.get(number=history.cases["T"])
+    fact = CaseFact.objects.get(pk=case.pk)
+    assert (fact.type_name, fact.lat, fact.lon) == (case.type_name, case.lat, case.lon)
+    assert fact.type_name  # the catalogue's name, not empty
+
+    start, end = services.day_bounds(date(2026, 3, 3))
+    with CaptureQueriesContext(connection) as queries:
+        figures = selectors.day_figures(Period(start, end, NOW))
+    assert not [q["sql"] for q in queries if "cases_case" in q["sql"]]
+    types = {(code, name) for code, _kind, _n, name in figures["city"]["city"]["_types"]}
+    assert ("06010", case.type_name) in types
+    n, lat, lon = figures["city"]["city"]["_grids"][case.grid_code]
+    assert n >= 1 and lat == pytest.approx(case.lat * n) and lon == pytest.approx(case.lon * n)
+
+    # the migration that added them fills the facts written before it from their cases
+    CaseFact.objects.update(type_name=None, lat=None, lon=None)
+    backfill = import_module("cityops.evaluation.migrations.0004_fact_type_and_place").BACKFILL
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    fact.refresh_from_db()
+    assert (fact.type_name, fact.lat, fact.lon) == (case.type_name, case.lat, case.lon)
+    assert not CaseFact.objects.filter(lat__isnull=True).exists()
