@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.cases.models import Attachment, Case, CaseEvent
+from cityops.cases.search import text_filter
 from cityops.core.db import (
     ModelRows,
     Prepared,
@@ -231,9 +232,7 @@ def _queue_filter(qs: QuerySet[Case], filters: CaseFilters, now: datetime | None
         qs = qs.filter(reported_at__lt=_day_start(filters.date_to + timedelta(days=1)))
     q = filters.q.strip()
     if q:
-        qs = qs.filter(
-            Q(number=q) | Q(number__startswith=q) | Q(description__icontains=q) | Q(address__icontains=q)
-        )
+        qs = qs.filter(text_filter(q, qs.db))
     return qs.order_by(*SORTS.get(filters.sort, SORTS["-reported"]))
 
 

@@ -174,7 +174,8 @@ def test_queue_pages_equal_the_orm_for_every_mix_of_filters(timeline):
             for offset, limit in ((0, 50), (0, 3), (3, 3)):
                 with CaptureQueriesContext(connection) as q:
                     page = case_queue_page(user, filters, now=now, offset=offset, limit=limit)
-                assert len(q.captured_queries) == 1
+                # SQLite asks its text index first how many cases a search term is in (cases.search)
+                assert len(q.captured_queries) == (2 if mix.get("q") and connection.vendor == "sqlite" else 1)
                 expected = want[offset : offset + limit]
                 assert [c.number for c in page] == [c.number for c in expected], (who, mix, offset)
                 for got, orm in zip(page, expected, strict=True):
