@@ -20,10 +20,14 @@ column so) drops them, and the index would silently fall behind. ``ensure_text_i
 
 from __future__ import annotations
 
-from django.db import connections
+import logging
+import sqlite3
+
+from django.db import OperationalError, connections, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
+logger = logging.getLogger(__name__)
 FTS_TABLE = "cases_case_text"
 # A term found in more cases than this is matched by walking the queue in date order (SQLite).
 DENSE = 2000
@@ -62,10 +66,14 @@ _MATCHING = "SELECT rowid FROM cases_case_text WHERE cases_case_text MATCH %s"
 
 
 def ensure_text_index(using: str = "default") -> bool:
-    """Create whatever part of the text index is missing; True when something was (re)made."""
+    """Create whatever part of the text index is missing; True when something was (re)made.
+
+    One transaction: a run stopped half-way (killed, or the database busy) leaves nothing half made,
+    so the next ``migrate`` finds the index incomplete and makes it again.
+    """
     conn = connections[using]
-    with conn.cursor() as cur:
-        if conn.vendor == "postgresql":
+    if conn.vendor == "postgresql":
+        with transaction.atomic(using=using), conn.cursor() as cur:
             cur.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'cases_case'")
             have = {row[0] for row in cur.fetchall()}
             missing = [sql for name, sql in _PG_INDEXES.items() if name not in have]
@@ -76,9 +84,17 @@ def ensure_text_index(using: str = "default") -> bool:
                 # the planner weighs the indexes by the statistics of their expressions, which only
                 # ANALYZE gathers: without them it took a term in a fifth of the cases for a rare one
                 cur.execute("ANALYZE cases_case")
-            return bool(missing)
-        if conn.vendor != "sqlite":
-            return False
+        return bool(missing)
+    if conn.vendor != "sqlite":
+        return False
+    if sqlite3.sqlite_version_info < (3, 34, 0):  # the trigram tokenizer came with 3.34
+        logger.warning(
+            "SQLite %s has no trigram tokenizer (3.34 and later): the queue's text search reads the "
+            "whole table.",
+            sqlite3.sqlite_version,
+        )
+        return False
+    with transaction.atomic(using=using), conn.cursor() as cur:
         cur.execute("SELECT name FROM sqlite_master WHERE name = %s OR tbl_name = 'cases_case'", [FTS_TABLE])
         have = {row[0] for row in cur.fetchall()}
         if FTS_TABLE in have and all(name in have for name in _SQLITE_TRIGGERS):
@@ -127,8 +143,15 @@ def text_filter(term: str, using: str = "default") -> Q:
     # SQLite compares text byte by byte: a range on the unique index is the prefix, and lets the
     # planner combine it with the text index (LIKE 'x%' cannot use an index there)
     number = Q(number__gte=term, number__lt=term + "\U0010ffff")
-    if len(term) >= MIN_TRIGRAM:
+    if len(term) >= MIN_TRIGRAM and "\x00" not in term:
         phrase = _fts_phrase(term)
-        if _matches_at_most(conn, phrase, DENSE + 1) <= DENSE:
-            return number | Q(pk__in=RawSQL(_MATCHING, [phrase]))  # noqa: S611 - the term is a parameter
+        try:
+            dense = _matches_at_most(conn, phrase, DENSE + 1) > DENSE
+        except OperationalError:  # no index on this database (SQLite before 3.34, or not migrated)
+            dense = True
+        if not dense:
+            # The index only narrows the cases down: it folds the case of every letter (Ａ and ａ,
+            # É and é) where LIKE folds ASCII only, so LIKE has the last word and both paths agree.
+            candidates = Q(pk__in=RawSQL(_MATCHING, [phrase]))  # noqa: S611 - the term is a parameter
+            return number | (candidates & text)
     return number | text

@@ -57,6 +57,10 @@ class MediaStorage(FileSystemStorage):
     """
 
     def _save(self, name, content):
+        if self._allow_overwrite:
+            # replacing a file: removing it on failure would lose the old one too (the platform never
+            # overwrites: every photo gets a new name)
+            return super()._save(name, content)
         self._make_directory(os.path.dirname(self.path(name)))
         while True:
             full_path = self.path(name)
@@ -77,8 +81,7 @@ class MediaStorage(FileSystemStorage):
             return os.path.relpath(full_path, self.location).replace(os.sep, "/")
 
     def _create_flags(self) -> int:
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)
-        return flags | (os.O_TRUNC if self._allow_overwrite else os.O_EXCL)
+        return os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
     def _make_directory(self, directory: str) -> None:
         mode = self.directory_permissions_mode

@@ -151,6 +151,7 @@ def facts_rebuild(*, stale_only: bool = False, batch: int = 500) -> int:
         qs = qs.filter(
             Q(fact__isnull=True)
             | Q(fact__version__lt=formulas.FORMULA_VERSION)
+            | Q(fact__type_name__isnull=True)  # written by a worker that predates evaluation.0004
             | ~Q(fact__case_updated_at=F("updated_at"))
         )
     ids = list(qs.values_list("pk", flat=True))

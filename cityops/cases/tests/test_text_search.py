@@ -20,6 +20,7 @@ TEXTS = [
     ("Manhole COVER missing near the school", "太行东街3号"),
     ('引号"测试"与星号*和减号-的描述', "府前街 AND 西街"),
     ("路面坑洼积水", "Yingxiong Rd. 217"),
+    ("Ａ座１楼门口École旁", "Привет街"),  # letters whose case only the index folds
 ]
 TERMS = [
     "井盖",  # two characters: no trigram, matched as before
@@ -35,7 +36,14 @@ TERMS = [
     "17号",
     "不存在的词语",
     "a",
+    "ａ座１",  # full-width: LIKE folds ASCII only, so this finds nothing, through the index too
+    "Ａ座１",
+    "école",
+    "привет",
+    "Привет",
 ]
+if connection.vendor == "sqlite":  # PostgreSQL refuses NUL in any text (forms and API refuse it first)
+    TERMS.append("坑洼\x00积水")
 
 
 def _icontains(term: str) -> set[str]:
@@ -86,6 +94,45 @@ def test_sqlite_asks_the_index_for_rare_terms_and_walks_the_queue_for_dense_ones
     with CaptureQueriesContext(connection) as queries:
         assert _searched("英雄中路") == {made[0].number}
     assert not any("IN (SELECT rowid" in q["sql"] for q in queries)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 table is SQLite's index")
+@pytest.mark.django_db(transaction=True)
+def test_a_repair_stopped_half_way_leaves_nothing_half_made(cases, monkeypatch):
+    people, _made = cases
+    with connection.cursor() as cur:
+        for name in search._SQLITE_TRIGGERS:
+            cur.execute(f"DROP TRIGGER {name}")
+    late = report(people, description="消防栓漏水严重", address="城东路")
+
+    class Busy(Exception):
+        pass
+
+    real = connection.cursor
+
+    def cursor():  # the rebuild fails, as when the database is busy or the process is killed
+        cur = real()
+        execute = cur.execute
+
+        def failing(sql, params=None):
+            if "'rebuild'" in sql:
+                raise Busy
+            return execute(sql, params)
+
+        cur.execute = failing
+        return cur
+
+    monkeypatch.setattr(connection, "cursor", cursor)
+    with pytest.raises(Busy):
+        search.ensure_text_index()
+    monkeypatch.undo()
+    with connection.cursor() as cur:  # the triggers made before the failure were rolled back with it
+        cur.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases_case'")
+        assert cur.fetchone()[0] == 0
+    assert search.ensure_text_index() is True  # so the next run makes the whole index again
+    assert _searched("消防栓漏水") == {late.number}
+    with connection.cursor() as cur:
+        cur.execute("INSERT INTO cases_case_text(cases_case_text, rank) VALUES ('integrity-check', 1)")
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's triggers go with a rebuilt table")

@@ -2,12 +2,26 @@
 
 from django.db import migrations, models
 
-# The facts written before this migration take their type name and position from their cases (one
-# statement; PostgreSQL and SQLite 3.33+ both know UPDATE ... FROM).
-BACKFILL = (
-    "UPDATE evaluation_casefact SET type_name = c.type_name, lat = c.lat, lon = c.lon "
-    "FROM cases_case c WHERE c.id = evaluation_casefact.case_id"
-)
+# The facts written before this migration take their type name and position from their cases, in one
+# statement: a join on PostgreSQL, a row-value subquery on SQLite (UPDATE ... FROM needs 3.33, and
+# Django supports SQLite from 3.31).
+BACKFILL = {
+    "postgresql": (
+        "UPDATE evaluation_casefact SET type_name = c.type_name, lat = c.lat, lon = c.lon "
+        "FROM cases_case c WHERE c.id = evaluation_casefact.case_id"
+    ),
+    "sqlite": (
+        "UPDATE evaluation_casefact SET (type_name, lat, lon) = "
+        "(SELECT c.type_name, c.lat, c.lon FROM cases_case c WHERE c.id = evaluation_casefact.case_id)"
+    ),
+}
+
+
+def backfill(apps, schema_editor):
+    conn = schema_editor.connection
+    sql = BACKFILL.get(conn.vendor, BACKFILL["sqlite"])
+    with conn.cursor() as cursor:
+        cursor.execute(sql)
 
 
 class Migration(migrations.Migration):
@@ -33,5 +47,5 @@ class Migration(migrations.Migration):
             name='type_name',
             field=models.CharField(blank=True, max_length=60, null=True, verbose_name='type'),
         ),
-        migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
+        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]
