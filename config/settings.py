@@ -197,6 +197,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's JSON through orjson (cityops/core/jsonout.py); the browsable API as before
+    "DEFAULT_RENDERER_CLASSES": [
+        "cityops.core.jsonout.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "cityops.core.api.exception_handler",
 }

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from cityops.cases.models import Case
 from cityops.core.errors import DomainError
 from cityops.core.images import photo_response
+from cityops.core.jsonout import json_response
 from cityops.facilities import rules, selectors, services, xlsx
 from cityops.facilities.choices import TOILET_KINDS, InspectionStatus
 from cityops.facilities.forms import FAIL, FacilityFilterForm, FinderForm, InspectionForm, RegistryUploadForm
@@ -469,7 +470,7 @@ def _open_at(raw: str) -> datetime | None:
 
 
 @require_GET
-def api_nearest(request: HttpRequest) -> JsonResponse:
+def api_nearest(request: HttpRequest) -> HttpResponse:
     """``GET /api/v1/toilets/nearest?lat=..&lon=..&limit=..`` (public, read-only).
 
     Optional: ``open_at`` (ISO time; only toilets open then, ``open_now`` evaluated then),
@@ -505,7 +506,7 @@ def api_nearest(request: HttpRequest) -> JsonResponse:
         third_washroom=_flag(request.GET.get("third_washroom")),
         free=_flag(request.GET.get("free")),
     )
-    response = JsonResponse([toilet_json(n) for n in found], safe=False)
+    response = json_response([toilet_json(n) for n in found])
     response["Access-Control-Allow-Origin"] = "*"
     return response
 

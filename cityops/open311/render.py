@@ -7,11 +7,12 @@ is JSON ``null`` and an empty XML element; booleans are JSON booleans and XML ``
 
 from __future__ import annotations
 
-import json
 import re
 from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
+
+from cityops.core.jsonout import dumps
 
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
@@ -68,7 +69,7 @@ def to_xml(root: str, payload) -> bytes:
 
 
 def to_json(payload) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return dumps(payload)
 
 
 def respond(fmt: str, root: str, payload, *, status: int = 200) -> HttpResponse:
