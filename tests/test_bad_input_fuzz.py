@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.urls import reverse
 
 NUL = "a\x00b"
 LONG = "x" * 5000
@@ -153,7 +154,7 @@ PUBLIC = [
 ]
 
 STAFF = [
-    get(ADMIN, "/work/nope/", (404,)),
+    get(ADMIN, reverse("accounts:role_home", args=["nope"]), (404,)),  # a role nobody has
     # the work queue and its exports: a filter that is not allowed is ignored
     get(DISP, "/cases/", (200,), page="abc", size="abc"),
     get(DISP, "/cases/", (200,), page="0", size="7"),

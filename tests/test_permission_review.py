@@ -21,6 +21,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 CHIEF, OPERATOR, DISP, HANDLER, INSP, LEADER, ADMIN = (
     "demo-chief",
@@ -316,7 +317,8 @@ def test_without_an_active_role_nothing_is_reachable(world, who):
         "/facilities/export.xlsx",
     ):
         assert web.get(url).status_code == 404, url
-    assert web.get("/").status_code == 403 and web.get("/work/handler/").status_code == 403
+    handler_home = reverse("accounts:role_home", args=["handler"])
+    assert web.get("/").status_code == 403 and web.get(handler_home).status_code == 403
     assert web.post(f"/cases/{number}/act/", {"action": "accept"}).status_code == 404
     assert web.post(f"/cases/{number}/reply/", {"text": "x"}).status_code == 404
     assert token.get("/api/v1/cases").json()["count"] == 0

@@ -384,12 +384,16 @@ def trend(user, *, now: datetime, days: int = 30) -> dict:
     }
 
 
+# a fact written before it carried its type's name (see ``day_figures``) names it as empty text
+_TYPE_NAME = Coalesce(Max("type_name"), Value(""))
+
+
 def top_types(user, p: Period, limit: int = 10) -> list[dict]:
     return list(
         fact_list_for(user)
         .filter(COUNTERS["reports"](p))
         .values("type_code", "kind")
-        .annotate(n=Count("pk"), name=Coalesce(Max("type_name"), Value("")))
+        .annotate(n=Count("pk"), name=_TYPE_NAME)
         .order_by("-n", "type_code")[:limit]
     )
 
@@ -540,8 +544,8 @@ def day_figures(p: Period, *, flips: bool = False) -> dict[str, dict[str, dict]]
     # a fact written before its type name and position were copied to it (migration evaluation.0004,
     # by a worker of the old code during an upgrade) has none: no name, and no place among the hotspots
     city["_types"] = [
-        [r["type_code"], r["kind"], r["n"], r["name"] or ""]
-        for r in reports.values("type_code", "kind").annotate(n=Count("pk"), name=Max("type_name")).order_by()
+        [r["type_code"], r["kind"], r["n"], r["name"]]
+        for r in reports.values("type_code", "kind").annotate(n=Count("pk"), name=_TYPE_NAME).order_by()
     ]
     city["_grids"] = {
         r["grid_code"]: [r["n"], r["lat"], r["lon"]]
