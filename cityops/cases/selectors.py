@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
 from cityops.cases.models import Attachment, Case, CaseEvent
 from cityops.cases.search import text_filter
 from cityops.core.db import (
+    Common,
     ModelRows,
     Prepared,
     PreparedObjects,
@@ -32,7 +33,12 @@ from cityops.core.db import (
     stable_plans,
 )
 from cityops.organization.choices import Role
-from cityops.organization.selectors import department_paths_of, roles_of, sees_whole_city
+from cityops.organization.selectors import (
+    active_department_id,
+    department_paths_of,
+    roles_of,
+    sees_whole_city,
+)
 
 
 def case_list_for(user) -> QuerySet[Case]:
@@ -169,14 +175,20 @@ ROLE_QUEUES = {
     Role.ADMIN: ["all"],
 }
 
+# Cases without a deadline (closed, rejected, invalid: most of them) come after those with one in both
+# deadline orders, on every database (SQLite put them first, PostgreSQL first when descending).
 SORTS = {
     "reported": ("reported_at", "id"),
     "-reported": ("-reported_at", "-id"),
-    "due": ("due_at", "id"),
-    "-due": ("-due_at", "-id"),
+    "due": (F("due_at").asc(nulls_last=True), "id"),
+    "-due": (F("due_at").desc(nulls_last=True), "-id"),
     "number": ("number",),
     "-number": ("-number",),
 }
+# A page in deadline order is read in two parts (``case_queue_page``): the cases with a deadline from
+# their small partial index (``case_due``), then those without one, in the same order as above.
+DUE_SORTS = {"due": (("due_at", "id"), ("id",)), "-due": (("-due_at", "-id"), ("-id",))}
+DATED, UNDATED = "dated", "undated"
 
 
 @dataclass(frozen=True)
@@ -185,6 +197,7 @@ class CaseFilters:
     type_code: str = ""
     area: str = ""  # county or township code
     department: str = ""  # department code
+    department_key: int | None = None  # or its key, when known (the compiled queue page)
     source: str = ""
     state: str = ""
     date_from: date | None = None
@@ -197,42 +210,68 @@ def _day_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
-def case_queue_for(user, filters: CaseFilters, *, now: datetime) -> QuerySet[Case]:
-    """The filtered, ordered list behind a work queue, a search or an export."""
-    return _queue_filter(case_list_for(user), filters, now)
+def case_queue_for(user, filters: CaseFilters, *, now: datetime, part: str = "") -> QuerySet[Case]:
+    """The filtered, ordered list behind a work queue, a search or an export (``part``: see
+    ``_queue_filter``)."""
+    return _queue_filter(case_list_for(user), filters, now, part)
 
 
-def _queue_filter(qs: QuerySet[Case], filters: CaseFilters, now: datetime | None) -> QuerySet[Case]:
+def _plain(condition: Q) -> Q:
+    return condition
+
+
+def _queue_filter(
+    qs: QuerySet[Case], filters: CaseFilters, now: datetime | None, part: str = ""
+) -> QuerySet[Case]:
+    """``part`` reads only the cases with a deadline (``DATED``) or those without (``UNDATED``) of a
+    list in deadline order."""
     spec = QUEUES.get(filters.queue, QUEUES["all"])
+    # Where a small partial index holds the list (pending reopen requests, the cases with a deadline),
+    # the other filters are said to be unselective, or SQLite starts from their index and sorts all of
+    # a busy type's cases (see ``Common``).
+    driven = bool(spec.get("reopen")) or part == DATED
+    hint = Common if driven else _plain
     if spec.get("states"):
         in_states = Q(state__in=spec["states"])
         # open work queues hold a few percent of all cases: say so to the planner (see ``Rare``)
-        qs = qs.filter(Rare(in_states) if set(spec["states"]) <= set(OPEN_STATES) else in_states)
+        qs = qs.filter(Rare(in_states) if set(spec["states"]) <= set(OPEN_STATES) else hint(in_states))
     if spec.get("reopen"):
-        qs = qs.filter(reopen_requested_at__isnull=False)
+        # A few cases among the closed million, read from their partial index (``case_reopen_requested``)
+        # whatever the order: by key, SQLite starts from them instead of walking another index.
+        pending = Q(reopen_requested_at__isnull=False)
+        qs = qs.filter(pending, pk__in=Case.objects.filter(pending).order_by().values("pk"))
     if spec.get("extension"):
         qs = qs.filter(extension_pending=True)
     if spec.get("overdue"):
         qs = qs.filter(Rare(Q(state__in=CLOCK_STATES)), due_at__lt=now, paused_at__isnull=True)
     if filters.type_code:
-        qs = qs.filter(type_code=filters.type_code)
+        qs = qs.filter(hint(Q(type_code=filters.type_code)))
     if filters.area:
         qs = qs.filter(
-            Q(county_code=filters.area) | Q(township_code=filters.area) | Q(community_code=filters.area)
+            hint(Q(county_code=filters.area) | Q(township_code=filters.area) | Q(community_code=filters.area))
         )
-    if filters.department:
-        qs = qs.filter(department__code=filters.department)
+    if filters.department_key is not None:
+        qs = qs.filter(hint(Q(department_id=filters.department_key)))
+    elif filters.department:
+        key = active_department_id(filters.department)
+        by = Q(department_id=key) if key is not None else Q(department__code=filters.department)
+        qs = qs.filter(hint(by))
     if filters.source:
-        qs = qs.filter(source=filters.source)
+        qs = qs.filter(hint(Q(source=filters.source)))
     if filters.state:
-        qs = qs.filter(state=filters.state)
+        qs = qs.filter(hint(Q(state=filters.state)))
     if filters.date_from:
-        qs = qs.filter(reported_at__gte=_day_start(filters.date_from))
+        qs = qs.filter(hint(Q(reported_at__gte=_day_start(filters.date_from))))
     if filters.date_to:
-        qs = qs.filter(reported_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+        qs = qs.filter(hint(Q(reported_at__lt=_day_start(filters.date_to + timedelta(days=1)))))
     q = filters.q.strip()
     if q:
         qs = qs.filter(text_filter(q, qs.db))
+    if part:
+        dated, undated = DUE_SORTS.get(filters.sort, DUE_SORTS["due"])
+        if part == DATED:
+            return qs.filter(due_at__isnull=False).order_by(*dated)
+        return qs.filter(due_at__isnull=True).order_by(*undated)
     return qs.order_by(*SORTS.get(filters.sort, SORTS["-reported"]))
 
 
@@ -271,8 +310,8 @@ class QueueRow:
     department_name: str | None
 
 
-def _queue_page_query(queue: str, sort: str, offset: int, limit: int, now=None, **values):
-    qs = _queue_filter(Case.objects.all(), CaseFilters(queue=queue, sort=sort, **values), now)
+def _queue_page_query(queue: str, sort: str, part: str, offset: int, limit: int, now=None, **values):
+    qs = _queue_filter(Case.objects.all(), CaseFilters(queue=queue, sort=sort, **values), now, part)
     return qs.values_list(*QUEUE_ROW_FIELDS)[offset : offset + limit]
 
 
@@ -283,15 +322,39 @@ _QUEUE_PAGE = Prepared(_queue_page_query)
 
 
 def case_queue_page(user, filters: CaseFilters, *, now: datetime, offset: int, limit: int) -> list[QueueRow]:
-    """One page of a work queue, as ``QueueRow`` values."""
+    """One page of a work queue, as ``QueueRow`` values.
+
+    In deadline order the page is read in two parts, the cases with a deadline (a few thousand open
+    ones, from their partial index) and then those without one. In one statement ordered by a column
+    that is empty for nine cases in ten, both databases sorted every case in the list (1M cases:
+    1.3 s)."""
     if sees_whole_city(user) and not (filters.q.strip() or filters.date_from or filters.date_to):
         values = {name: getattr(filters, name) for name in _VALUE_FILTERS if getattr(filters, name)}
+        key = active_department_id(values["department"]) if "department" in values else None
+        if key is not None:
+            del values["department"]
+            values["department_key"] = key
         if QUEUES.get(filters.queue, QUEUES["all"]).get("overdue"):
             values["now"] = now
-        rows = _QUEUE_PAGE.rows(shape=(filters.queue, filters.sort, offset, limit), **values)
+
+        def read(part: str, start: int, count: int) -> list:
+            return _QUEUE_PAGE.rows(shape=(filters.queue, filters.sort, part, start, count), **values)
+
     else:  # searches, date ranges and the narrower views of handlers and inspectors: the ORM
-        qs = case_queue_for(user, filters, now=now).values_list(*QUEUE_ROW_FIELDS)
-        rows = qs[offset : offset + limit]
+
+        def read(part: str, start: int, count: int) -> list:
+            qs = case_queue_for(user, filters, now=now, part=part).values_list(*QUEUE_ROW_FIELDS)
+            return list(qs[start : start + count])
+
+    if filters.sort not in DUE_SORTS:
+        return [QueueRow(*row) for row in read("", offset, limit)]
+    rows = read(DATED, offset, limit)
+    if len(rows) < limit:
+        if rows or not offset:
+            dated = offset + len(rows)
+        else:  # the page starts past the cases with a deadline: how many are there?
+            dated = case_queue_for(user, filters, now=now, part=DATED).count()
+        rows += read(UNDATED, max(0, offset - dated), limit - len(rows))
     return [QueueRow(*row) for row in rows]
 
 

@@ -56,6 +56,19 @@ class Rare(Func):
         return f"likelihood({sql}, {self.probability!r})", params
 
 
+class Common(Rare):
+    """A filter condition that many rows meet, said to SQLite's query planner (``Rare``'s opposite).
+
+    Without statistics SQLite takes an equality on an indexed column for a handful of rows. Where a
+    small partial index already gives the page in order (the reopen requests, the cases with a
+    deadline), a filter by a busy type or area made it read all of that type's cases and sort them
+    instead (1M cases: 240 ms -> 2 ms).
+    """
+
+    def __init__(self, condition: Q, probability: float = 0.9):
+        super().__init__(condition, probability)
+
+
 # ------------------------------------------------------------------------------------------------
 # plans PostgreSQL may keep
 

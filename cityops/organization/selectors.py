@@ -85,6 +85,7 @@ class DepartmentRow:
     code: str
     name: str
     path: str
+    id: int
 
 
 class _Departments:
@@ -117,7 +118,7 @@ def _active_departments() -> tuple[DepartmentRow, ...]:
         DepartmentRow(*r)
         for r in Department.objects.filter(is_active=True)
         .order_by("path")
-        .values_list("code", "name", "path")
+        .values_list("code", "name", "path", "id")
     )
     with _Departments.lock:
         if fresh != _Departments.rows:
@@ -154,6 +155,16 @@ def departments_for(user) -> list[DepartmentRow]:
 def department_choices_for(user) -> list[tuple[str, str]]:
     """(code, name) of ``departments_for``: the same list object while nothing changed."""
     return _picked(user)[1]
+
+
+def active_department_id(code: str) -> int | None:
+    """The key of an active department by its code, from this process's copy (``None`` when there is
+    none): a filter by the key lets the planner use the column's statistics, where a join on the
+    code left PostgreSQL guessing and walking the whole queue (1M cases: 0.5 s -> 0.1 ms)."""
+    for row in _active_departments():
+        if row.code == code:
+            return row.id
+    return None
 
 
 def department_get_for(user, code: str) -> Department | None:
