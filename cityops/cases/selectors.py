@@ -27,6 +27,7 @@ from cityops.core.db import (
     Prepared,
     PreparedObjects,
     Rare,
+    SortedAfter,
     one_or_none,
     prefetched,
     stable,
@@ -231,10 +232,11 @@ def _queue_filter(
     # a busy type's cases (see ``Common``).
     driven = bool(spec.get("reopen")) or part == DATED
     hint = Common if driven else _plain
+    few = bool(spec.get("states")) and set(spec["states"]) <= set(OPEN_STATES)
     if spec.get("states"):
         in_states = Q(state__in=spec["states"])
         # open work queues hold a few percent of all cases: say so to the planner (see ``Rare``)
-        qs = qs.filter(Rare(in_states) if set(spec["states"]) <= set(OPEN_STATES) else hint(in_states))
+        qs = qs.filter(Rare(in_states) if few else hint(in_states))
     if spec.get("reopen"):
         # A few cases among the closed million, read from their partial index (``case_reopen_requested``)
         # whatever the order: by key, SQLite starts from them instead of walking another index.
@@ -271,8 +273,21 @@ def _queue_filter(
         dated, undated = DUE_SORTS.get(filters.sort, DUE_SORTS["due"])
         if part == DATED:
             return qs.filter(due_at__isnull=False).order_by(*dated)
-        return qs.filter(due_at__isnull=True).order_by(*undated)
-    return qs.order_by(*SORTS.get(filters.sort, SORTS["-reported"]))
+        qs = qs.filter(due_at__isnull=True)
+        return qs.order_by(*(_sorted_after(undated) if few else undated))
+    order = SORTS.get(filters.sort, SORTS["-reported"])
+    if few and filters.sort in OLDEST_FIRST:
+        order = _sorted_after(order)
+    return qs.order_by(*order)
+
+
+# An open queue's cases are the newest: read from the newest end, an index finds them at once; from
+# the oldest end it reads every closed case first, so these orders sort the queue's cases instead.
+OLDEST_FIRST = {"reported", "number"}
+
+
+def _sorted_after(order) -> list:
+    return [SortedAfter(k[1:]).desc() if k.startswith("-") else SortedAfter(k).asc() for k in order]
 
 
 # What a queue row shows, read as plain values: a case has some fifty columns, and building a model

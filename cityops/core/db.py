@@ -20,6 +20,7 @@ from django.db.models import (
     NOT_PROVIDED,
     BooleanField,
     ExpressionWrapper,
+    F,
     Field,
     Func,
     Model,
@@ -67,6 +68,28 @@ class Common(Rare):
 
     def __init__(self, condition: Q, probability: float = 0.9):
         super().__init__(condition, probability)
+
+
+class SortedAfter(Func):
+    """An ORDER BY key that PostgreSQL sorts after filtering instead of reading from an index.
+
+    PostgreSQL takes the rows of a filter as spread evenly over an index's order. The open cases of a
+    work queue are the newest few percent, so for a queue in oldest-first order it walked the date
+    (or number) index from the oldest case and read the closed million before the first open one
+    (1M cases: 300 ms); sorting the queue's few thousand cases takes a few ms. ``COALESCE(x, x)``
+    sorts as ``x`` and matches no index. Other databases get the column (SQLite is told by ``Rare``).
+    """
+
+    function = "COALESCE"
+
+    def __init__(self, field: str):
+        super().__init__(F(field), F(field))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, **extra_context)
 
 
 # ------------------------------------------------------------------------------------------------

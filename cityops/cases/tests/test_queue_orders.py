@@ -158,3 +158,28 @@ def test_deadline_pages_and_reopen_requests_read_their_partial_indexes(mixed):
     for sort in ("-reported", "number", "-due"):
         filters = CaseFilters(queue="reopen_requests", type_code="07001", sort=sort)
         assert "case_reopen_requested" in _plan(case_queue_for(user, filters, now=now)), sort
+
+
+@pytest.mark.django_db
+def test_open_queues_oldest_first_are_sorted_after_filtering(mixed):
+    """PostgreSQL would read the date or number index from the oldest case, through every closed one,
+    before the first open case: those orders sort the queue's few cases instead (``SortedAfter``)."""
+    people, cases = mixed
+    user, now = people["demo-dispatcher"], timezone.now()
+    open_ones = [c for c in cases if c.due_at is not None]  # to_file, as an inspector reports
+    for sort, key, newest_end in (
+        ("reported", lambda c: (c.reported_at, c.pk), False),
+        ("number", lambda c: c.number, False),
+        ("-reported", lambda c: (c.reported_at, c.pk), True),
+    ):
+        filters = CaseFilters(queue="to_file", sort=sort)
+        want = [c.number for c in sorted(open_ones, key=key, reverse=newest_end)]
+        assert [r.number for r in case_queue_page(user, filters, now=now, offset=0, limit=50)] == want
+        assert list(case_queue_for(user, filters, now=now).values_list("number", flat=True)) == want
+        order_by = str(case_queue_for(user, filters, now=now).query).rpartition("ORDER BY")[2]
+        # from the newest end an index finds the open cases at once: only the oldest-first orders
+        sorted_after = connection.vendor == "postgresql" and not newest_end
+        assert ("COALESCE" in order_by) == sorted_after, (sort, order_by)
+    # the whole list is not an open queue: its orders stay on their indexes
+    everything = str(case_queue_for(user, CaseFilters(sort="reported"), now=now).query)
+    assert "COALESCE" not in everything.rpartition("ORDER BY")[2]
