@@ -41,19 +41,28 @@ from cityops.organization.selectors import (
     sees_whole_city,
 )
 
+# The inspectors' task pool: every inspector sees every case waiting for an on-site visit.
+INSPECTOR_POOL = frozenset({State.TO_VERIFY, State.TO_CHECK})
 
-def case_list_for(user) -> QuerySet[Case]:
-    """Every case ``user`` may see (unordered filters applied by callers)."""
+
+def case_list_for(user, *, states=None) -> QuerySet[Case]:
+    """Every case ``user`` may see (unordered filters applied by callers).
+
+    ``states``: the caller lists only cases in these states. An inspector sees the whole of a list
+    within the task pool, and the rule's other branches are left out: with them SQLite read every
+    case the inspector ever reported before the pool's few (a busy inspector's task list: 0.6 s)."""
     qs = Case.objects.all()
     if sees_whole_city(user):
         return qs
     roles = roles_of(user)
     cond = Q(pk__in=[])
+    if Role.INSPECTOR in roles and states is not None and set(states) <= INSPECTOR_POOL:
+        return qs
     if Role.HANDLER in roles:
         for path in department_paths_of(user, Role.HANDLER):
             cond |= Q(department__path__startswith=path)
     if Role.INSPECTOR in roles:
-        cond |= Q(reported_by=user) | Q(inspector=user) | Q(state__in=[State.TO_VERIFY, State.TO_CHECK])
+        cond |= Q(reported_by=user) | Q(inspector=user) | Q(state__in=INSPECTOR_POOL)
     if not roles:
         return qs.none()
     return qs.filter(cond)
@@ -214,7 +223,10 @@ def _day_start(d: date) -> datetime:
 def case_queue_for(user, filters: CaseFilters, *, now: datetime, part: str = "") -> QuerySet[Case]:
     """The filtered, ordered list behind a work queue, a search or an export (``part``: see
     ``_queue_filter``)."""
-    return _queue_filter(case_list_for(user), filters, now, part)
+    states = QUEUES.get(filters.queue, QUEUES["all"]).get("states")
+    if filters.state:
+        states = [s for s in (states or [filters.state]) if s == filters.state]
+    return _queue_filter(case_list_for(user, states=states), filters, now, part)
 
 
 def _plain(condition: Q) -> Q:

@@ -183,3 +183,31 @@ def test_open_queues_oldest_first_are_sorted_after_filtering(mixed):
     # the whole list is not an open queue: its orders stay on their indexes
     everything = str(case_queue_for(user, CaseFilters(sort="reported"), now=now).query)
     assert "COALESCE" not in everything.rpartition("ORDER BY")[2]
+
+
+@pytest.mark.django_db
+def test_an_inspectors_task_lists_are_the_whole_pool_without_the_rest_of_the_rule(mixed):
+    """Within the task pool the visibility rule's other branches are left out of the query (SQLite read
+    every case the inspector reported first); outside it they still decide."""
+    people, cases = mixed
+    inspector, now = people["demo-inspector"], timezone.now()
+    other = cases[3]  # closed, reported by the demo inspector: hand it to nobody's view but staff
+    Case.objects.filter(pk=other.pk).update(reported_by=None, inspector=None)
+    someone_elses = report(people, now - timedelta(hours=1), source="public")  # waits for verification
+    Case.objects.filter(pk=someone_elses.pk).update(reported_by=None)  # a citizen's, in truth
+    assert someone_elses.state == "to_verify"
+    for filters in (CaseFilters(queue="to_verify"), CaseFilters(queue="all", state="to_verify")):
+        qs = case_queue_for(inspector, filters, now=now)
+        assert "reported_by_id" not in str(qs.query).partition(" WHERE ")[2]
+        assert someone_elses.number in {c.number for c in qs}
+    mine = case_queue_for(inspector, CaseFilters(queue="all"), now=now)
+    assert "reported_by_id" in str(mine.query).partition(" WHERE ")[2]
+    numbers = {c.number for c in mine}
+    assert someone_elses.number in numbers and other.number not in numbers
+    closed = {c.number for c in case_queue_for(inspector, CaseFilters(state="closed"), now=now)}
+    assert other.number not in closed and closed  # their own closed cases only
+    tasks = {
+        r.number
+        for r in case_queue_page(inspector, CaseFilters(queue="to_verify"), now=now, offset=0, limit=50)
+    }
+    assert someone_elses.number in tasks
