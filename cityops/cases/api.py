@@ -474,8 +474,8 @@ class CaseListView(APIView):
         """Cases the caller may see, filtered and paged."""
         fs = CaseFilterSerializer(data=request.query_params)
         fs.is_valid(raise_exception=True)
-        qs = selectors.case_queue_for(request.user, fs.filters(), now=timezone.now()).select_related(
-            "department", "merged_into"
+        qs = selectors.case_queue_list(
+            request.user, fs.filters(), now=timezone.now(), related=("department", "merged_into")
         )
         paginator = CasePagination()
         page = paginator.paginate_queryset(qs, request, view=self)

@@ -229,6 +229,51 @@ def case_queue_for(user, filters: CaseFilters, *, now: datetime, part: str = "")
     return _queue_filter(case_list_for(user, states=states), filters, now, part)
 
 
+class DeadlineOrdered:
+    """A list in deadline order as Django's paginator counts and slices it, read in two parts like the
+    queue page (``case_queue_page``): the cases with a deadline, then those without. In one statement
+    both databases sorted every case of the list (the staff API at 1M cases: 1.4-2 s a page)."""
+
+    def __init__(self, dated: QuerySet[Case], undated: QuerySet[Case]):
+        self.dated, self.undated = dated, undated
+        self._dated_count: int | None = None
+
+    def _dated(self) -> int:
+        if self._dated_count is None:
+            self._dated_count = self.dated.count()
+        return self._dated_count
+
+    def count(self) -> int:
+        return self._dated() + self.undated.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        start, stop = key.start or 0, key.stop
+        if stop is None or key.step is not None:
+            raise TypeError("a DeadlineOrdered list is read by bounded slices")
+        n = self._dated()
+        rows = list(self.dated[start:stop]) if start < n else []
+        if stop > n:
+            rows += list(self.undated[max(0, start - n) : stop - n])
+        return rows
+
+
+def case_queue_list(
+    user, filters: CaseFilters, *, now: datetime, related=()
+) -> QuerySet[Case] | DeadlineOrdered:
+    """``case_queue_for`` to be paged (the staff API): in deadline order, a ``DeadlineOrdered``."""
+    if filters.sort not in DUE_SORTS:
+        return case_queue_for(user, filters, now=now).select_related(*related)
+    dated, undated = (
+        case_queue_for(user, filters, now=now, part=p).select_related(*related) for p in (DATED, UNDATED)
+    )
+    return DeadlineOrdered(dated, undated)
+
+
 def _plain(condition: Q) -> Q:
     return condition
 
