@@ -32,13 +32,22 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_reference_caches():
-    """Per-process caches of reference data must not leak between tests (ids repeat on a fresh DB)."""
+    """Per-process caches of reference data must not leak between tests (ids repeat on a fresh DB), nor
+    what the Django cache keeps (the public figures, rate-limit counters)."""
+    from django.core.cache import cache
+
     from cityops.catalog import cache as catalog_cache
     from cityops.core.calendar import calendar_changed_locally
     from cityops.geography.selectors import clear_caches
     from cityops.organization.selectors import departments_changed_locally
 
-    caches = (clear_caches, catalog_cache.clear, calendar_changed_locally, departments_changed_locally)
+    caches = (
+        clear_caches,
+        catalog_cache.clear,
+        calendar_changed_locally,
+        departments_changed_locally,
+        cache.clear,
+    )
     for clear in caches:
         clear()
     yield

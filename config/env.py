@@ -70,6 +70,7 @@ class Env:
     reference_recheck_seconds: float
     db_prepare: bool
     max_request_mb: int
+    public_figures_seconds: int
 
     @property
     def secret_is_insecure(self) -> bool:
@@ -107,6 +108,10 @@ def load_env(environ: dict[str, str] | None = None) -> Env:
         db_prepare=_bool("CITYOPS_DB_PREPARE", e.get("CITYOPS_DB_PREPARE", "true")),
         # 9 photos of at most 15 MB (a report, an action) and the form around them
         max_request_mb=_whole("CITYOPS_MAX_REQUEST_MB", e.get("CITYOPS_MAX_REQUEST_MB", "150"), low=1),
+        # the public figures page aggregates up to a year of cases: computed at most this often
+        public_figures_seconds=_whole(
+            "CITYOPS_PUBLIC_FIGURES_SECONDS", e.get("CITYOPS_PUBLIC_FIGURES_SECONDS", "300"), low=0
+        ),
     )
 
 

@@ -19,6 +19,7 @@ ALLOWED_HOSTS = ENV.allowed_hosts
 CSRF_TRUSTED_ORIGINS = ENV.csrf_trusted_origins
 CITYOPS_DEMO = ENV.demo
 CITYOPS_REFERENCE_RECHECK_SECONDS = ENV.reference_recheck_seconds
+CITYOPS_PUBLIC_FIGURES_SECONDS = ENV.public_figures_seconds
 # A request's whole body: Django itself sets no limit on the files in it (cityops/core/middleware.py).
 CITYOPS_MAX_REQUEST_MB = ENV.max_request_mb
 # DATA_UPLOAD_MAX_NUMBER_FILES stays at Django's 100: an inspection carries one photo per failed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -547,9 +547,9 @@ FIGURE_PERIODS = {"30": 30, "90": 90, "365": 365}
 def figures(request: HttpRequest) -> HttpResponse:
     days = FIGURE_PERIODS.get(request.GET.get("days", "90"), 90)
     now = _now()
-    rows = selectors.department_figures(since=now - timedelta(days=days), until=now, now=now)
+    as_of, rows = selectors.department_figures_now(days=days, now=now)
     return render(
         request,
         "public/figures.html",
-        {"rows": rows, "days": days, "periods": list(FIGURE_PERIODS), "now": now},
+        {"rows": rows, "days": days, "periods": list(FIGURE_PERIODS), "now": now, "as_of": as_of},
     )

@@ -6,8 +6,11 @@ from __future__ import annotations
 import io
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
@@ -414,6 +417,54 @@ def test_figures_per_department(client, loop_world, django_assert_max_num_querie
     assert re.search(r'fig-ontime">50%', row)  # 1 on time of (1 closed + 1 overdue open)
     assert re.search(r'fig-satisfaction">100%', row)
     assert 'data-testid="definitions"' in body
+
+
+def test_figures_are_counted_again_only_after_their_interval(client, loop_world, settings):
+    """The page aggregates up to a year of cases: it is computed once per period and interval, and
+    says as of when; a case dispatched meanwhile shows once the interval has passed."""
+    settings.CITYOPS_PUBLIC_FIGURES_SECONDS = 300
+    a = public_report(loop_world)
+    now = timezone.now()
+    staff(loop_world, a, "demo-inspector", "verify", now)
+    staff(loop_world, a, "demo-chief", "file", now)
+    staff(loop_world, a, "demo-dispatcher", "dispatch", now)
+
+    def cases_of_lz_cgj(body: str) -> str:
+        return re.search(r'data-department="LZ-CGJ".*?fig-cases">(\d+)<', body, re.S).group(1)
+
+    first = client.get(reverse("public:figures")).content.decode()
+    assert cases_of_lz_cgj(first) == "1"
+    assert 'data-testid="figures-as-of"' in first
+    b = public_report(loop_world)
+    staff(loop_world, b, "demo-inspector", "verify", now)
+    staff(loop_world, b, "demo-chief", "file", now)
+    staff(loop_world, b, "demo-dispatcher", "dispatch", now)
+    with CaptureQueriesContext(connection) as q:
+        again = client.get(reverse("public:figures")).content.decode()
+    assert cases_of_lz_cgj(again) == "1"  # within the interval: the figures computed before
+    assert not any("COUNT(" in x["sql"].upper() for x in q.captured_queries)
+    other_period = client.get(reverse("public:figures") + "?days=30").content.decode()
+    assert cases_of_lz_cgj(other_period) == "2"  # each period is computed on its own
+    later = timezone.now() + timedelta(seconds=301)
+    with mock.patch("cityops.public.views._now", return_value=later):
+        fresh = client.get(reverse("public:figures")).content.decode()
+    assert cases_of_lz_cgj(fresh) == "2"
+    settings.CITYOPS_PUBLIC_FIGURES_SECONDS = 0  # counted on every load
+    c = public_report(loop_world)
+    staff(loop_world, c, "demo-inspector", "verify", now)
+    staff(loop_world, c, "demo-chief", "file", now)
+    staff(loop_world, c, "demo-dispatcher", "dispatch", now)
+    assert cases_of_lz_cgj(client.get(reverse("public:figures")).content.decode()) == "3"
+
+
+def test_the_figures_interval_is_declared_in_the_settings_schema():
+    from config.env import EnvError, load_env
+
+    assert load_env({}).public_figures_seconds == 300
+    assert load_env({"CITYOPS_PUBLIC_FIGURES_SECONDS": "0"}).public_figures_seconds == 0
+    for bad in ("-1", "soon"):
+        with pytest.raises(EnvError, match="CITYOPS_PUBLIC_FIGURES_SECONDS"):
+            load_env({"CITYOPS_PUBLIC_FIGURES_SECONDS": bad})
 
 
 # ------------------------------------------------------------------------------------------------
