@@ -180,7 +180,12 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["case", "at"], name="event_case_at")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="event_case_at"),
+            # Open311's feed of updates since a moment, polled by other systems: without it every
+            # poll read all events (1M cases, 7.4M events: 0.5 s on PostgreSQL, 1.2 s on SQLite)
+            models.Index(fields=["at", "id"], name="event_at"),
+        ]
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

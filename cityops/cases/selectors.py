@@ -130,7 +130,15 @@ PUBLIC_HIDDEN_STATES = frozenset({State.INVALID})
 
 def public_case_list() -> QuerySet[Case]:
     """Cases anyone may see. Callers must render only public fields: never the reporter's contact."""
-    return Case.objects.filter(is_public=True).exclude(state__in=PUBLIC_HIDDEN_STATES)
+    return Case.objects.filter(public_case_condition())
+
+
+def public_case_condition(via: str = "") -> Q:
+    """The rule of ``public_case_list`` as a condition, on the case reached through ``via`` (``"case"``
+    for a case's events): a join lets the database walk the events in time order, where SQLite read
+    every public case for an ``IN`` of them (Open311's updates at 1M cases: 1.3 s)."""
+    prefix = f"{via}__" if via else ""
+    return Q(**{f"{prefix}is_public": True}) & ~Q(**{f"{prefix}state__in": PUBLIC_HIDDEN_STATES})
 
 
 def public_case_get(number: str, *, token: str = "") -> Case | None:

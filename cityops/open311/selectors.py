@@ -16,7 +16,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from cityops.cases.choices import ENDED_STATES, OPEN_STATES, PhotoStage
 from cityops.cases.models import Attachment, Case, CaseEvent
-from cityops.cases.selectors import public_case_get, public_case_list, public_events
+from cityops.cases.selectors import public_case_condition, public_case_get, public_case_list, public_events
 from cityops.catalog import selectors as catalog
 from cityops.catalog.choices import Kind
 from cityops.core.db import Prepared, one_or_none
@@ -219,7 +219,7 @@ class UpdateFilters:
 
 def update_list(filters: UpdateFilters, *, now: datetime) -> list[CaseEvent]:
     """Public events of public cases, oldest first, one page."""
-    qs = CaseEvent.objects.filter(is_public=True, case__in=public_case_list())
+    qs = CaseEvent.objects.filter(public_case_condition("case"), is_public=True)
     if filters.ids:
         qs = qs.filter(case__number__in=filters.ids)
     start, end = filters.start, filters.end

@@ -551,6 +551,17 @@ def test_request_updates(cases, client, fmt):
     assert len(rows) == expected
 
 
+def test_updates_come_from_public_cases_by_the_one_rule(cases):
+    """The feed reaches the case rule through a join (``public_case_condition``): the same events as
+    the events of ``public_case_list``."""
+    from cityops.cases.selectors import public_case_condition, public_case_list
+
+    joined = set(CaseEvent.objects.filter(public_case_condition("case")).values_list("pk", flat=True))
+    listed = set(CaseEvent.objects.filter(case__in=public_case_list()).values_list("pk", flat=True))
+    assert joined == listed and joined
+    assert CaseEvent.objects.exclude(pk__in=joined).exists()  # private and invalid cases' events are out
+
+
 def test_request_updates_filters_and_window(cases, client):
     now = cases["now"]
 
