@@ -297,11 +297,12 @@ def _queue_filter(
     # a busy type's cases (see ``Common``).
     driven = bool(spec.get("reopen")) or part == DATED
     hint = Common if driven else _plain
-    few = bool(spec.get("states")) and set(spec["states"]) <= set(OPEN_STATES)
+    open_queue = bool(spec.get("states")) and set(spec["states"]) <= set(OPEN_STATES)
+    few = open_queue or filters.state in OPEN_STATES  # a list of open cases: the newest few percent
     if spec.get("states"):
         in_states = Q(state__in=spec["states"])
         # open work queues hold a few percent of all cases: say so to the planner (see ``Rare``)
-        qs = qs.filter(Rare(in_states) if few else hint(in_states))
+        qs = qs.filter(Rare(in_states) if open_queue else hint(in_states))
     if spec.get("reopen"):
         # A few cases among the closed million, read from their partial index (``case_reopen_requested``)
         # whatever the order: by key, SQLite starts from them instead of walking another index.

@@ -180,6 +180,12 @@ def test_open_queues_oldest_first_are_sorted_after_filtering(mixed):
         # from the newest end an index finds the open cases at once: only the oldest-first orders
         sorted_after = connection.vendor == "postgresql" and not newest_end
         assert ("COALESCE" in order_by) == sorted_after, (sort, order_by)
+    # the whole list filtered by an open state is as few cases
+    by_state = CaseFilters(state="to_file", sort="reported")
+    want = [c.number for c in sorted(open_ones, key=lambda c: (c.reported_at, c.pk))]
+    assert list(case_queue_for(user, by_state, now=now).values_list("number", flat=True)) == want
+    order_by = str(case_queue_for(user, by_state, now=now).query).rpartition("ORDER BY")[2]
+    assert ("COALESCE" in order_by) == (connection.vendor == "postgresql")
     # the whole list is not an open queue: its orders stay on their indexes
     everything = str(case_queue_for(user, CaseFilters(sort="reported"), now=now).query)
     assert "COALESCE" not in everything.rpartition("ORDER BY")[2]
