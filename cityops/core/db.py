@@ -70,6 +70,22 @@ class Common(Rare):
         super().__init__(condition, probability)
 
 
+class Unindexed(Rare):
+    """A filter condition SQLite checks on each row as it walks the list in its order, instead of
+    starting from the condition's own indexes (a unary ``+`` makes it no index's term). For a condition
+    most listed rows meet: an inspector's own reports are most of the cases, and SQLite gathered all
+    of them through three indexes and sorted them for a page of 50 (1M cases: 0.9 s -> 1 ms). Other
+    databases get the plain condition.
+    """
+
+    def __init__(self, condition: Q):
+        super().__init__(condition, 0.5)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"+({sql})", params
+
+
 class SortedAfter(Func):
     """An ORDER BY key that PostgreSQL sorts after filtering instead of reading from an index.
 
