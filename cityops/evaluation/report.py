@@ -40,13 +40,16 @@ def _value(row: dict, key: str):
 def build(user, month: str, *, now: datetime) -> dict:
     start, end = selectors.month_bounds(month)
     q = selectors.Query(start=start, end=end)
+    p = q.period(now)
+    by_department, by_area = selectors.counters_by_department_and_area(
+        user, start=p.start, end=p.end, now=now, level=q.level
+    )
     cols = columns()
     sections = []
-    for key, title, fn in (
-        ("departments", _("Departments"), selectors.department_rows),
-        ("areas", _("Districts and counties"), selectors.area_rows),
+    for key, title, rows in (
+        ("departments", _("Departments"), selectors.department_rows_of(user, by_department, kind=q.kind)),
+        ("areas", _("Districts and counties"), selectors.area_rows_of(by_area, level=q.level, kind=q.kind)),
     ):
-        rows = fn(user, q, now=now)
         rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
         for r in rows:
             r["cells"] = [_value(r, c["key"]) for c in cols]

@@ -130,6 +130,35 @@ def counters_by_object(
     raise ValueError(object_kind)
 
 
+def counters_by_department_and_area(
+    user, *, start: datetime, end: datetime, now: datetime, level: str = "county"
+) -> tuple[dict[str, dict[str, dict]], dict[str, dict[str, dict]]]:
+    """``counters_by_object`` of the departments and of the areas of one level, from one pass over the
+    period's facts: the monthly report shows both, and each GROUP BY read and aggregated every fact of
+    the month (1M cases: 0.4 + 0.8 s on SQLite). The counters are sums, so the (department, area) groups
+    add up to each."""
+    p = Period(start=start, end=end, as_of=min(end, now))
+    area_field = AREA_FIELDS[level]
+    rows = (
+        fact_list_for(user)
+        .filter(metrics.relevant(p))
+        .values("department__code", area_field, "kind")
+        .annotate(**_annotations(p, PERIOD_COUNTERS))
+        .order_by()
+    )
+    by_department: dict[str, dict[str, dict]] = {}
+    by_area: dict[str, dict[str, dict]] = {}
+    for row in rows:
+        department, area, kind = row.pop("department__code"), row.pop(area_field), row.pop("kind")
+        counters = _unprefixed(row)
+        for out, code in ((by_department, department), (by_area, area)):
+            if code is None:
+                continue
+            kinds = out.setdefault(str(code), {})
+            kinds[kind] = formulas.add_counters(kinds[kind], counters) if kind in kinds else dict(counters)
+    return by_department, by_area
+
+
 def counters_by_person(user, p: Period) -> dict[int, dict[str, dict]]:
     """Counters per person id and kind: each counter attributed to whoever took its step."""
     qs = fact_list_for(user)
@@ -215,6 +244,11 @@ def area_rows(user, q: Query, *, now: datetime) -> list[dict]:
     p = q.period(now)
     level = q.level if q.level in AREA_FIELDS else AreaLevel.COUNTY.value
     data = counters_by_object(user, ObjectKind.AREA, start=p.start, end=p.end, now=now, level=level)
+    return area_rows_of(data, level=level, kind=q.kind)
+
+
+def area_rows_of(data: dict[str, dict[str, dict]], *, level: str, kind: str = "") -> list[dict]:
+    """Ranked rows of the areas of ``level``, from counters per area code and kind."""
     weights, thresholds = weights_for(ObjectKind.AREA), grade_thresholds()
     if level == AreaLevel.GRID.value:
         names = {code: code for code in data}
@@ -222,7 +256,7 @@ def area_rows(user, q: Query, *, now: datetime) -> list[dict]:
         names = {a.code: a.name for a in area_list(level=level)}
         names.update({code: code for code in data if code not in names})
     rows = [
-        _row(code, name, _kind_filter(data.get(code, {}), q.kind), weights, thresholds, level=level)
+        _row(code, name, _kind_filter(data.get(code, {}), kind), weights, thresholds, level=level)
         for code, name in sorted(names.items())
         if code
     ]

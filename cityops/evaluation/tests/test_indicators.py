@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from cityops.evaluation import selectors
+from cityops.evaluation import report, selectors
 from cityops.evaluation.models import CaseFact, ObjectKind
 from cityops.evaluation.tests.conftest import NOW
 
@@ -128,6 +128,32 @@ def test_departments_areas_and_people(history):
     disp = people["demo-dispatcher"]["indicators"]
     assert disp["dispatched"] == 7 and disp["dispatch_accuracy_rate"] == 85.71
     assert people["demo-dispatcher"]["score"] == 85.71
+
+
+def test_one_pass_for_departments_and_areas_gives_each_grouping(history, loop_world):
+    """The monthly report reads the departments' and the areas' counters in one GROUP BY of
+    (department, area, kind): summed up they are exactly the counters of each grouping alone, for the
+    whole city and for a handler's view, at each area level."""
+    p = MARCH.period(NOW)
+    for user in (None, loop_world["demo-handler"]):
+        for level in ("county", "township"):
+            by_department, by_area = selectors.counters_by_department_and_area(
+                user, start=p.start, end=p.end, now=NOW, level=level
+            )
+            alone = selectors.counters_by_object(user, "department", start=p.start, end=p.end, now=NOW)
+            assert by_department == alone and by_department
+            areas = selectors.counters_by_object(user, "area", start=p.start, end=p.end, now=NOW, level=level)
+            assert by_area == areas and by_area
+    month = report.build(None, "2026-03", now=NOW)
+    sections = {s["key"]: s["rows"] for s in month["sections"]}
+    strip = [{k: v for k, v in r.items() if k != "cells"} for r in sections["areas"]]
+    alone_areas = selectors.area_rows(None, MARCH, now=NOW)
+    alone_areas.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
+    assert strip == alone_areas
+    strip = [{k: v for k, v in r.items() if k != "cells"} for r in sections["departments"]]
+    alone = selectors.department_rows(None, MARCH, now=NOW)
+    alone.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
+    assert strip == alone
 
 
 def test_a_handler_sees_only_their_departments_figures(history, loop_world):
