@@ -46,12 +46,13 @@ from cityops.organization.selectors import (
 INSPECTOR_POOL = frozenset({State.TO_VERIFY, State.TO_CHECK})
 
 
-def case_list_for(user, *, states=None) -> QuerySet[Case]:
+def case_list_for(user, *, states=None, page: bool = False) -> QuerySet[Case]:
     """Every case ``user`` may see (unordered filters applied by callers).
 
     ``states``: the caller lists only cases in these states. An inspector sees the whole of a list
     within the task pool, and the rule's other branches are left out: with them SQLite read every
-    case the inspector ever reported before the pool's few (a busy inspector's task list: 0.6 s)."""
+    case the inspector ever reported before the pool's few (a busy inspector's task list: 0.6 s).
+    ``page``: the caller reads one ordered page (see the inspector's branch below)."""
     qs = Case.objects.all()
     if sees_whole_city(user):
         return qs
@@ -63,9 +64,12 @@ def case_list_for(user, *, states=None) -> QuerySet[Case]:
         for path in department_paths_of(user, Role.HANDLER):
             cond |= Q(department__path__startswith=path)
     if Role.INSPECTOR in roles:
-        # their reports, their assignments and the pool: most of the cases for a busy inspector, so
-        # SQLite walks the list in its order rather than gathering them all (see ``Unindexed``)
-        cond |= Unindexed(Q(reported_by=user) | Q(inspector=user) | Q(state__in=INSPECTOR_POOL))
+        # Their reports, their assignments and the pool: most of the cases for a busy inspector. For
+        # a page SQLite walks the list in its order rather than gathering them all and sorting them
+        # (see ``Unindexed``); a count or a subquery gathers them through their indexes, where a
+        # walk would read the whole table.
+        mine = Q(reported_by=user) | Q(inspector=user) | Q(state__in=INSPECTOR_POOL)
+        cond |= Unindexed(mine) if page else mine
     if not roles:
         return qs.none()
     return qs.filter(cond)
@@ -231,13 +235,15 @@ def _day_start(d: date) -> datetime:
     return timezone.make_aware(datetime.combine(d, time.min))
 
 
-def case_queue_for(user, filters: CaseFilters, *, now: datetime, part: str = "") -> QuerySet[Case]:
+def case_queue_for(
+    user, filters: CaseFilters, *, now: datetime, part: str = "", page: bool = False
+) -> QuerySet[Case]:
     """The filtered, ordered list behind a work queue, a search or an export (``part``: see
-    ``_queue_filter``)."""
+    ``_queue_filter``; ``page``: one page of it will be read, see ``case_list_for``)."""
     states = QUEUES.get(filters.queue, QUEUES["all"]).get("states")
     if filters.state:
         states = [s for s in (states or [filters.state]) if s == filters.state]
-    return _queue_filter(case_list_for(user, states=states), filters, now, part)
+    return _queue_filter(case_list_for(user, states=states, page=page), filters, now, part)
 
 
 class DeadlineOrdered:
@@ -290,10 +296,11 @@ def _plain(condition: Q) -> Q:
 
 
 def _queue_filter(
-    qs: QuerySet[Case], filters: CaseFilters, now: datetime | None, part: str = ""
+    qs: QuerySet[Case], filters: CaseFilters, now: datetime | None, part: str = "", open_state: bool = False
 ) -> QuerySet[Case]:
     """``part`` reads only the cases with a deadline (``DATED``) or those without (``UNDATED``) of a
-    list in deadline order."""
+    list in deadline order. ``open_state``: ``filters.state`` is an open state, said apart for the
+    compiled page, whose state is a stand-in when its SQL is built."""
     spec = QUEUES.get(filters.queue, QUEUES["all"])
     # Where a small partial index holds the list (pending reopen requests, the cases with a deadline),
     # the other filters are said to be unselective, or SQLite starts from their index and sorts all of
@@ -301,7 +308,8 @@ def _queue_filter(
     driven = bool(spec.get("reopen")) or part == DATED
     hint = Common if driven else _plain
     open_queue = bool(spec.get("states")) and set(spec["states"]) <= set(OPEN_STATES)
-    few = open_queue or filters.state in OPEN_STATES  # a list of open cases: the newest few percent
+    # a list of open cases: the newest few percent
+    few = open_queue or open_state or filters.state in OPEN_STATES
     if spec.get("states"):
         in_states = Q(state__in=spec["states"])
         # open work queues hold a few percent of all cases: say so to the planner (see ``Rare``)
@@ -394,8 +402,11 @@ class QueueRow:
     department_name: str | None
 
 
-def _queue_page_query(queue: str, sort: str, part: str, offset: int, limit: int, now=None, **values):
-    qs = _queue_filter(Case.objects.all(), CaseFilters(queue=queue, sort=sort, **values), now, part)
+def _queue_page_query(
+    queue: str, sort: str, part: str, open_state: bool, offset: int, limit: int, now=None, **values
+):
+    filters = CaseFilters(queue=queue, sort=sort, **values)
+    qs = _queue_filter(Case.objects.all(), filters, now, part, open_state)
     return qs.values_list(*QUEUE_ROW_FIELDS)[offset : offset + limit]
 
 
@@ -422,12 +433,13 @@ def case_queue_page(user, filters: CaseFilters, *, now: datetime, offset: int, l
             values["now"] = now
 
         def read(part: str, start: int, count: int) -> list:
-            return _QUEUE_PAGE.rows(shape=(filters.queue, filters.sort, part, start, count), **values)
+            shape = (filters.queue, filters.sort, part, filters.state in OPEN_STATES, start, count)
+            return _QUEUE_PAGE.rows(shape=shape, **values)
 
     else:  # searches, date ranges and the narrower views of handlers and inspectors: the ORM
 
         def read(part: str, start: int, count: int) -> list:
-            qs = case_queue_for(user, filters, now=now, part=part).values_list(*QUEUE_ROW_FIELDS)
+            qs = case_queue_for(user, filters, now=now, part=part, page=True).values_list(*QUEUE_ROW_FIELDS)
             return list(qs[start : start + count])
 
     if filters.sort not in DUE_SORTS:

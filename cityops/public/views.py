@@ -11,6 +11,7 @@ import secrets
 from collections import OrderedDict
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -551,5 +552,15 @@ def figures(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "public/figures.html",
-        {"rows": rows, "days": days, "periods": list(FIGURE_PERIODS), "now": now, "as_of": as_of},
+        {
+            "rows": rows,
+            "days": days,
+            "periods": list(FIGURE_PERIODS),
+            "now": now,
+            "as_of": as_of,
+            # whole minutes, at least one, when the figures are kept between loads
+            "every_minutes": max(1, round(settings.CITYOPS_PUBLIC_FIGURES_SECONDS / 60))
+            if settings.CITYOPS_PUBLIC_FIGURES_SECONDS
+            else 0,
+        },
     )

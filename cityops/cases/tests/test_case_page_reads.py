@@ -182,7 +182,8 @@ def test_queue_pages_equal_the_orm_for_every_mix_of_filters(timeline):
                 if mix.get("sort") in ("due", "-due"):
                     dated = sum(c.due_at is not None for c in want)
                     full = offset + limit <= dated
-                    assert len(q.captured_queries) == (1 if full else 3 if offset >= dated > 0 else 2)
+                    # past the cases with a deadline (none read): counted, then the others
+                    assert len(q.captured_queries) == (1 if full else 3 if offset and offset >= dated else 2)
                 else:
                     assert len(q.captured_queries) == searched
                 assert [c.number for c in page] == [c.number for c in expected], (who, mix, offset)
