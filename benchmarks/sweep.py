@@ -65,7 +65,8 @@ SORTED_FILTERS = {"", "type=07001", "q=小广告", "page=200"}  # the ones also 
 
 
 def pages(v: dict) -> list[tuple[str, str]]:
-    """(user, URL) of everything timed; ``v`` holds values read from the database."""
+    """(user, URL) of everything timed (``home:<role>``: the role's home page); ``v`` holds values read
+    from the database."""
     out = []
     for user in ("demo-dispatcher", "demo-handler"):
         for queue, f, s in itertools.product(QUEUES, FILTERS, SORTS):
@@ -81,7 +82,7 @@ def pages(v: dict) -> list[tuple[str, str]]:
     out += [
         ("demo-dispatcher", p)
         for p in (
-            "/work/dispatcher/",
+            "home:dispatcher",
             f"/cases/{case}/",
             f"/api/v1/cases/{case}",
             f"/api/v1/cases/{case}/events",
@@ -90,11 +91,11 @@ def pages(v: dict) -> list[tuple[str, str]]:
             "/cases/export.xlsx?queue=to_dispatch",
         )
     ]
-    out += [("demo-chief", p) for p in ("/work/duty-chief/", "/cases/?queue=reopen_requests")]
-    out += [("demo-handler", p) for p in ("/work/handler/", "/cases/", "/cases/?queue=overdue")]
-    out += [("demo-inspector", p) for p in ("/work/inspector/", "/cases/tasks/", "/cases/", "/cases/report/")]
-    out += [("demo-operator", p) for p in ("/work/operator/", "/cases/?queue=to_verify")]
-    leader = ["/work/leader/", "/dashboard/", "/evaluation/report/", "/evaluation/report/?month={past}"]
+    out += [("demo-chief", p) for p in ("home:duty-chief", "/cases/?queue=reopen_requests")]
+    out += [("demo-handler", p) for p in ("home:handler", "/cases/", "/cases/?queue=overdue")]
+    out += [("demo-inspector", p) for p in ("home:inspector", "/cases/tasks/", "/cases/", "/cases/report/")]
+    out += [("demo-operator", p) for p in ("home:operator", "/cases/?queue=to_verify")]
+    leader = ["home:leader", "/dashboard/", "/evaluation/report/", "/evaluation/report/?month={past}"]
     leader += ["/facilities/", "/facilities/due/", "/facilities/figures/", "/facilities/map/"]
     leader += [f"/facilities/{fac}/", "/facilities/export.xlsx"]
     out += [("demo-leader", p.format(**v)) for p in leader]
@@ -119,6 +120,7 @@ def inner(out: str, threshold: float) -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from django.db.models import Max
     from django.test import Client
+    from django.urls import reverse
 
     from cityops.cases.models import Case
     from cityops.facilities.models import Facility
@@ -152,6 +154,8 @@ def inner(out: str, threshold: float) -> None:
         return cookies.get(user, "")
 
     def get(user: str, url: str) -> tuple[str, float, int]:
+        if url.startswith("home:"):  # a role's home page, by its route
+            url = reverse("accounts:role_home", kwargs={"role": url.removeprefix("home:")})
         path, _, query = url.partition("?")
         environ = {
             "REQUEST_METHOD": "GET",

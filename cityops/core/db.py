@@ -31,7 +31,20 @@ from django.db.models import (
 from django.utils import timezone
 
 
-class Rare(Func):
+class _Hint(Func):
+    """A filter condition written for SQLite's query planner (``as_sqlite``); other databases, which
+    keep value statistics, get the plain condition."""
+
+    output_field = BooleanField()
+
+    def __init__(self, condition: Q):
+        super().__init__(ExpressionWrapper(condition, output_field=BooleanField()))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        return compiler.compile(self.source_expressions[0])
+
+
+class Rare(_Hint):
     """A filter condition that few rows meet, said to SQLite's query planner.
 
     Cases pile up in the closed state while the open states of a work queue hold a few percent of
@@ -41,16 +54,11 @@ class Rare(Func):
     condition.
     """
 
-    output_field = BooleanField()
-
     def __init__(self, condition: Q, probability: float = 0.02):
         if not 0 < probability < 1:
             raise ValueError("probability must be between 0 and 1")
         self.probability = float(probability)
-        super().__init__(ExpressionWrapper(condition, output_field=BooleanField()))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        return compiler.compile(self.source_expressions[0])
+        super().__init__(condition)
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
@@ -70,16 +78,13 @@ class Common(Rare):
         super().__init__(condition, probability)
 
 
-class Unindexed(Rare):
+class Unindexed(_Hint):
     """A filter condition SQLite checks on each row as it walks the list in its order, instead of
     starting from the condition's own indexes (a unary ``+`` makes it no index's term). For a condition
     most listed rows meet: an inspector's own reports are most of the cases, and SQLite gathered all
     of them through three indexes and sorted them for a page of 50 (1M cases: 0.9 s -> 1 ms). Other
     databases get the plain condition.
     """
-
-    def __init__(self, condition: Q):
-        super().__init__(condition, 0.5)
 
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
