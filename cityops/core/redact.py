@@ -27,4 +27,12 @@ def redact_contacts(text: str | None) -> str | None:
     if not text:
         return text
     text = redact_phones(text)
-    return EMAIL_IN_TEXT.sub("***", text) if "@" in text else text
+    # An address written right after another one (``a@b.cn.@c.cn``) starts inside the first one's
+    # run, where the expression does not look: each pass hides what follows a hidden one, until none
+    # is left (a pass that hides nothing ends it; each one that does removes an ``@``).
+    while "@" in text:
+        hidden = EMAIL_IN_TEXT.sub("***", text)
+        if hidden == text:
+            break
+        text = hidden
+    return text

@@ -27,6 +27,8 @@ def test_numbers_and_addresses_are_hidden():
     assert redact("市民王五wang@qq.com反映，电话 13800001111") == "***，电话 138****1111"
     assert redact("") == "" and redact(None) is None
     assert redact("英雄中路 12 号井盖破损" * 200) == "英雄中路 12 号井盖破损" * 200
+    # an address right after another one, as the property test below once found it
+    assert redact("市民@市民.市民.@市民.市民") == "******"
 
 
 @settings(max_examples=300, deadline=None)
