@@ -16,11 +16,14 @@ import itertools
 import json
 import os
 import platform
+import re
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import quote
 
 from benchmarks.__main__ import PY, ROOT, django_env, log, seed
@@ -111,7 +114,7 @@ def pages(v: dict) -> list[tuple[str, str]]:
     return out
 
 
-def inner(out: str, threshold: float) -> None:
+def inner(out: str, threshold: float, match: str = "") -> None:
     """Runs in a child process whose environment points Django at the working copy."""
     import django
 
@@ -179,7 +182,10 @@ def inner(out: str, threshold: float) -> None:
         return status[0].split()[0], (time.perf_counter() - t) * 1000, size
 
     rows = []
+    wanted = re.compile(match) if match else None
     for user, url in pages(v):
+        if wanted and not wanted.search(f"{user or 'public'} {url}"):
+            continue
         status, first, size = get(user, url)
         _status, second, _size = get(user, url)
         rows.append(
@@ -202,13 +208,16 @@ def main() -> None:
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--out", default="")
     p.add_argument("--threshold", type=float, default=40.0, help="ms: pages slower than this are listed")
+    p.add_argument("--match", default="", help="regular expression: only the pages whose 'user url' it finds")
     p.add_argument("--inner", default="", help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.inner:
-        return inner(a.inner, a.threshold)
+        return inner(a.inner, a.threshold, a.match)
     log(f"seeding {a.scale} cases on {a.db} ...")
     seeded = seed(a.db, a.scale, a.days)
-    out = a.out or str(ROOT / "benchmarks" / "results" / f"sweep-{a.db}-{a.scale}.json")
+    # a partial sweep (--match) never replaces the committed results unless asked to
+    results = Path(tempfile.gettempdir()) if a.match else ROOT / "benchmarks" / "results"
+    out = a.out or str(results / f"sweep-{a.db}-{a.scale}.json")
     env = django_env(
         seeded["url"],
         CITYOPS_DEBUG="false",
@@ -221,7 +230,7 @@ def main() -> None:
     t0 = time.monotonic()
     tmp = out + ".rows"
     subprocess.run(
-        [PY, "-m", "benchmarks.sweep", "--inner", tmp, "--threshold", str(a.threshold)],
+        [PY, "-m", "benchmarks.sweep", "--inner", tmp, "--threshold", str(a.threshold), "--match", a.match],
         cwd=ROOT,
         env=env,
         check=True,
@@ -241,6 +250,7 @@ def main() -> None:
         "db": a.db,
         "seconds": round(time.monotonic() - t0, 1),
         "threshold_ms": a.threshold,
+        "match": a.match,
         "pages": len(rows),
         "over_threshold": len(slow),
         "errors": len(errors),

@@ -122,6 +122,8 @@ class Case(models.Model):
             # work queues filtered by type (most queue pages are)
             models.Index(fields=["type_code", "state", "-reported_at"], name="case_type_state"),
             models.Index(fields=["department", "state", "-reported_at"], name="case_dept_state"),
+            # a department's cases newest first: a handler's list, the department filter
+            models.Index(fields=["department", "-reported_at"], name="case_dept"),
             models.Index(fields=["state", "due_at"], name="case_state_due"),
             models.Index(fields=["county_code", "-reported_at"], name="case_county"),
             models.Index(fields=["type_code", "-reported_at"], name="case_type"),

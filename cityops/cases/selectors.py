@@ -37,6 +37,7 @@ from cityops.core.db import (
 from cityops.organization.choices import Role
 from cityops.organization.selectors import (
     active_department_id,
+    department_keys_under,
     department_paths_of,
     roles_of,
     sees_whole_city,
@@ -46,13 +47,15 @@ from cityops.organization.selectors import (
 INSPECTOR_POOL = frozenset({State.TO_VERIFY, State.TO_CHECK})
 
 
-def case_list_for(user, *, states=None, page: bool = False) -> QuerySet[Case]:
+def case_list_for(user, *, states=None, page: bool = False, walk: bool = False) -> QuerySet[Case]:
     """Every case ``user`` may see (unordered filters applied by callers).
 
     ``states``: the caller lists only cases in these states. An inspector sees the whole of a list
     within the task pool, and the rule's other branches are left out: with them SQLite read every
     case the inspector ever reported before the pool's few (a busy inspector's task list: 0.6 s).
-    ``page``: the caller reads one ordered page (see the inspector's branch below)."""
+    ``page``: the caller reads one ordered page (see the inspector's branch below).
+    ``walk``: SQLite is to read the list by another index than the departments' (see the handler's
+    branch below)."""
     qs = Case.objects.all()
     if sees_whole_city(user):
         return qs
@@ -61,8 +64,12 @@ def case_list_for(user, *, states=None, page: bool = False) -> QuerySet[Case]:
     if Role.INSPECTOR in roles and states is not None and set(states) <= INSPECTOR_POOL:
         return qs
     if Role.HANDLER in roles:
-        for path in department_paths_of(user, Role.HANDLER):
-            cond |= Q(department__path__startswith=path)
+        # Their departments and those under them, by key: the planner weighs each department by its
+        # statistics and counts from the department's index. Where SQLite should read another index
+        # (``walk``), the keys are checked on each row: from the department's index it sorted every
+        # case of a district bureau (half the city) for a page in number order (see ``Unindexed``).
+        held = Q(department_id__in=department_keys_under(department_paths_of(user, Role.HANDLER)))
+        cond |= Unindexed(held) if walk else held
     if Role.INSPECTOR in roles:
         # Their reports, their assignments and the pool: most of the cases for a busy inspector. For
         # a page SQLite walks the list in its order rather than gathering them all and sorting them
@@ -243,25 +250,32 @@ def case_queue_for(
     states = QUEUES.get(filters.queue, QUEUES["all"]).get("states")
     if filters.state:
         states = [s for s in (states or [filters.state]) if s == filters.state]
-    return _queue_filter(case_list_for(user, states=states, page=page), filters, now, part)
+    # SQLite reads a page from its order's index or another filter's (a rare type's), and the cases
+    # with a deadline or a reopen request from their partial indexes; a count from the departments'.
+    walk = page or part == DATED or bool(QUEUES.get(filters.queue, QUEUES["all"]).get("reopen"))
+    return _queue_filter(case_list_for(user, states=states, page=page, walk=walk), filters, now, part)
 
 
-class DeadlineOrdered:
-    """A list in deadline order as Django's paginator counts and slices it, read in two parts like the
-    queue page (``case_queue_page``): the cases with a deadline, then those without. In one statement
-    both databases sorted every case of the list (the staff API at 1M cases: 1.4-2 s a page)."""
+class PagedList:
+    """A list as Django's paginator counts and slices it, counted by one query and read by others.
 
-    def __init__(self, dated: QuerySet[Case], undated: QuerySet[Case]):
-        self.dated, self.undated = dated, undated
-        self._dated_count: int | None = None
+    Pages are read as the queue page reads them (``case_queue_page``), by a query that may walk an
+    index in the list's order; the count comes from the whole list's query, which an index answers
+    whatever the order. In deadline order the list is read in two parts, the cases with a deadline
+    and then those without: in one statement both databases sorted every case of the list (the
+    staff API at 1M cases: 1.4-2 s a page)."""
 
-    def _dated(self) -> int:
-        if self._dated_count is None:
-            self._dated_count = self.dated.count()
-        return self._dated_count
+    def __init__(self, whole: QuerySet[Case], *parts: QuerySet[Case]):
+        self.whole, self.parts = whole, parts
+        self._counts: dict[int, int] = {}
+
+    def _count(self, i: int) -> int:
+        if i not in self._counts:
+            self._counts[i] = self.parts[i].count() if i >= 0 else self.whole.count()
+        return self._counts[i]
 
     def count(self) -> int:
-        return self._dated() + self.undated.count()
+        return self._count(-1)
 
     def __len__(self) -> int:
         return self.count()
@@ -271,24 +285,26 @@ class DeadlineOrdered:
             return self[key : key + 1][0]
         start, stop = key.start or 0, key.stop
         if stop is None or key.step is not None:
-            raise TypeError("a DeadlineOrdered list is read by bounded slices")
-        n = self._dated()
-        rows = list(self.dated[start:stop]) if start < n else []
-        if stop > n:
-            rows += list(self.undated[max(0, start - n) : stop - n])
+            raise TypeError("a PagedList is read by bounded slices")
+        rows, base, last = [], 0, len(self.parts) - 1
+        for i, part in enumerate(self.parts):
+            begin, end = max(0, start - base), stop - base if i == last else min(stop - base, self._count(i))
+            if begin < end:
+                rows += list(part[begin:end])
+            if i == last or stop - base <= self._count(i):
+                break
+            base += self._count(i)
         return rows
 
 
-def case_queue_list(
-    user, filters: CaseFilters, *, now: datetime, related=()
-) -> QuerySet[Case] | DeadlineOrdered:
-    """``case_queue_for`` to be paged (the staff API): in deadline order, a ``DeadlineOrdered``."""
-    if filters.sort not in DUE_SORTS:
-        return case_queue_for(user, filters, now=now).select_related(*related)
-    dated, undated = (
-        case_queue_for(user, filters, now=now, part=p).select_related(*related) for p in (DATED, UNDATED)
+def case_queue_list(user, filters: CaseFilters, *, now: datetime, related=()) -> PagedList:
+    """``case_queue_for`` to be paged (the staff API), as a ``PagedList``."""
+    whole = case_queue_for(user, filters, now=now).order_by()
+    parts = (DATED, UNDATED) if filters.sort in DUE_SORTS else ("",)
+    return PagedList(
+        whole,
+        *(case_queue_for(user, filters, now=now, part=p, page=True).select_related(*related) for p in parts),
     )
-    return DeadlineOrdered(dated, undated)
 
 
 def _plain(condition: Q) -> Q:

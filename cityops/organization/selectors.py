@@ -94,6 +94,8 @@ class _Departments:
 
     lock = threading.Lock()
     rows: tuple[DepartmentRow, ...] | None = None
+    # (path, key) of every department, inactive ones too: a case may still be held by one
+    every: tuple[tuple[str, int], ...] = ()
     checked_at: float | None = None
     picked: dict[tuple[str, ...] | None, tuple[list[DepartmentRow], list[tuple[str, str]]]] = {}
 
@@ -114,15 +116,12 @@ def _active_departments() -> tuple[DepartmentRow, ...]:
     if rows is not None and not refcache.recheck_due(_Departments.checked_at):
         return rows
     # A city has tens to a few hundred departments: reading them all is the check.
-    fresh = tuple(
-        DepartmentRow(*r)
-        for r in Department.objects.filter(is_active=True)
-        .order_by("path")
-        .values_list("code", "name", "path", "id")
-    )
+    every = list(Department.objects.order_by("path").values_list("code", "name", "path", "id", "is_active"))
+    fresh = tuple(DepartmentRow(*r[:4]) for r in every if r[4])
     with _Departments.lock:
         if fresh != _Departments.rows:
             _Departments.rows, _Departments.picked = fresh, {}
+        _Departments.every = tuple((r[2], r[3]) for r in every)
         _Departments.checked_at = refcache.now()
     return fresh
 
@@ -165,6 +164,18 @@ def active_department_id(code: str) -> int | None:
         if row.code == code:
             return row.id
     return None
+
+
+def department_keys_under(paths: list[str]) -> list[int]:
+    """Keys of every department, inactive ones included, at or under any of ``paths`` (tree paths),
+    from this process's copy. A filter by keys lets the planner weigh each department by its
+    statistics; the join on the path left PostgreSQL walking half the city for a handler's later
+    pages (1M cases, page 200: 0.3-0.4 s)."""
+    if not paths:
+        return []
+    _active_departments()
+    prefixes = tuple(paths)
+    return [key for path, key in _Departments.every if path.startswith(prefixes)]
 
 
 def department_get_for(user, code: str) -> Department | None:
