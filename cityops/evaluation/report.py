@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from cityops.evaluation import formulas, selectors
+from cityops.evaluation import formulas, selectors, services
 
 # The kind split shown beside the totals: components and matters close at very different rates.
 SPLIT_KEYS = ("close_rate", "handle_ontime_rate")
@@ -41,8 +41,10 @@ def build(user, month: str, *, now: datetime) -> dict:
     start, end = selectors.month_bounds(month)
     q = selectors.Query(start=start, end=end)
     p = q.period(now)
+    # a month that has ended is kept until a fact of its days changes (rows of its days made here)
+    tracked = services.snapshot_days_track(first=start, last=end) if p.as_of >= p.end else None
     by_department, by_area = selectors.counters_by_department_and_area(
-        user, start=p.start, end=p.end, now=now, level=q.level
+        user, start=p.start, end=p.end, now=now, level=q.level, tracked=tracked
     )
     cols = columns()
     sections = []

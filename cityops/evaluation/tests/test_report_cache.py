@@ -1,0 +1,55 @@
+"""The monthly report of a month that has ended is counted once per change of its facts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cityops.evaluation import report
+from cityops.evaluation.tests.conftest import HANDLER, INSP, NOW, TZ
+
+APRIL = datetime(2026, 4, 2, 12, 0, tzinfo=TZ)  # March has ended
+
+
+def _build(user, now) -> tuple[dict, int]:
+    with CaptureQueriesContext(connection) as q:
+        data = report.build(user, "2026-03", now=now)
+    return data, sum("GROUP BY" in x["sql"] for x in q.captured_queries)
+
+
+def _counters(data: dict) -> list:
+    return [[(r["code"], r["cells"]) for r in s["rows"]] for s in data["sections"]]
+
+
+@pytest.mark.django_db
+def test_an_ended_month_is_counted_again_only_when_a_fact_of_its_days_changes(history, loop_world):
+    leader, handler = loop_world["demo-leader"], loop_world[HANDLER]
+    first, grouped = _build(leader, APRIL)
+    assert grouped == 1
+    again, grouped = _build(leader, APRIL)
+    assert grouped == 0 and _counters(again) == _counters(first)
+    # another visibility is counted on its own, and kept on its own
+    mine, grouped = _build(handler, APRIL)
+    assert grouped == 1 and _counters(mine) != _counters(first)
+    assert _build(handler, APRIL)[1] == 0
+    rows = {s["key"]: s["rows"] for s in mine["sections"]}
+    assert {r["code"] for r in rows["departments"]} == {"LZ-CGJ"}
+    # case H (reported on 3 March, never verified) is verified late in March, after the report was
+    # counted: the days of its anchors are touched, and the report is counted again with it
+    history.act("H", "verify", INSP, datetime(2026, 3, 31, 10, 0, tzinfo=TZ))
+    after, grouped = _build(leader, APRIL)
+    assert grouped == 1 and _counters(after) != _counters(first)
+    cache.clear()
+    assert _counters(report.build(leader, "2026-03", now=APRIL)) == _counters(after)
+    assert _build(leader, APRIL)[1] == 0
+
+
+@pytest.mark.django_db
+def test_a_running_month_is_counted_on_every_load(history, loop_world):
+    leader = loop_world["demo-leader"]
+    assert _build(leader, NOW)[1] == 1
+    assert _build(leader, NOW)[1] == 1
