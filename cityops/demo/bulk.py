@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from cityops.cases.choices import Action, Kind, Source, Stage, State, Urgency
 from cityops.demo.generate import (
+    PATROL,
     VERIFIED,
     Plan,
     Reference,
@@ -205,8 +206,10 @@ class Builder:
         self.allowed = {(a, s) for a, t in workflow.TABLE.items() for s in t.sources}
         users = ref.users
         self.people = {name: (u.pk, u.display_name or "") for name, u in users.items()}
-        inspector = users.get("demo-inspector")
-        self.inspector = (inspector.pk, inspector.display_name) if inspector else None
+        self.patrols: dict[tuple[str, str], tuple] = {}  # (county, grid cell): its inspector
+        first = min((p.reported_at for p in plans), default=now)
+        last = max((p.reported_at for p in plans), default=now)
+        ref.staff_patrols([spot[0] for spot in spots], first, last)
         self.types = {}
         self.depts: dict[tuple, tuple | None] = {}
         self.filings: dict[tuple, tuple] = {}
@@ -224,10 +227,13 @@ class Builder:
                     h = ref.handler(dept)  # may create a demo handler: here, in the parent, in order
                     self.handlers[dept.pk] = (h.pk, h.display_name or "")
                 self.depts[key] = (dept.pk, dept.code) if dept is not None else None
+            cell = (spot[0], spot[3])
+            if cell not in self.patrols:
+                inspector = ref.patrol(*cell)  # made when missing, as the handlers
+                self.patrols[cell] = (inspector.pk, inspector.display_name or "")
             fkey = (plan.type_code, plan.urgency, spot[4])
             if fkey not in self.filings:
                 self.filings[fkey] = ref.filing(*fkey)
-        first = min((p.reported_at for p in plans), default=now)
         self.clock = WorkClock(
             ref.calendar,
             ref.calendar.local_date(first) - timedelta(days=1),
@@ -257,7 +263,8 @@ class Builder:
         cal = self.clock.calendar
         type_code, type_name = self.types[plan.type_code]
         public = plan.source not in VERIFIED
-        inspector_id, inspector_name = (None, "") if public else self.inspector
+        patrol = self.patrols[spot[0], spot[3]]
+        inspector_id, inspector_name = (None, "") if public else patrol
         state = _PLAIN[State.TO_VERIFY] if public else _PLAIN[State.TO_FILE]
         stage = _PLAIN[Stage.VERIFY] if public else _PLAIN[Stage.FILE]
         at0 = plan.reported_at
@@ -357,7 +364,10 @@ class Builder:
                 case.stage, case.stage_started_at, case.due_at = "", None, None
                 if action is Action.CLOSE:
                     case.closed_at = step.at
-            actor_id, actor_name = self.handlers[dept_id] if step.who == "handler" else self.people[step.who]
+            if step.who == "handler":
+                actor_id, actor_name = self.handlers[dept_id]
+            else:
+                actor_id, actor_name = patrol if step.who == PATROL else self.people[step.who]
             case.updated_at = step.at
             events.append(
                 new_event(

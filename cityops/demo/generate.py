@@ -25,12 +25,14 @@ import hashlib
 import itertools
 import math
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.utils import timezone
 
 from cityops.cases.choices import Action, Kind, Source, State, Urgency
+from cityops.demo.people import patrol_inspector, patrol_rules
 
 # (code, weight, description, season) — season: months with a higher weight (multiplier).
 TYPES = [
@@ -244,11 +246,14 @@ def plan_cases(*, count: int, days: int, seed: int, now: datetime, calendar) -> 
 # steps: the same path for both writers
 
 
+PATROL = "patrol"  # a step's actor: the inspector who patrols the case's unit grid cell
+
+
 @dataclass(frozen=True)
 class Step:
     action: str
     at: datetime
-    who: str  # demo user name, or "handler" (a handler of the case's department)
+    who: str  # demo user name, "handler" (of the case's department) or "patrol" (of the case's cells)
     reason: str = ""
 
 
@@ -275,7 +280,7 @@ def plan_steps(plan: Plan, *, department_code: str, handle_hours: float, now: da
 
     if plan.source not in VERIFIED:
         t = _later(t, rng, 8, 90)
-        if not add(Action.VERIFY, t, "demo-inspector"):
+        if not add(Action.VERIFY, t, PATROL):
             return steps
     if plan.end in ("reject", "invalidate"):
         t = _later(t, rng, 5, 40)
@@ -303,11 +308,11 @@ def plan_steps(plan: Plan, *, department_code: str, handle_hours: float, now: da
             return steps
         t = _later(t, rng, 20, 240)
         if rng.random() < rework_p:
-            if not add(Action.CHECK_FAIL, t, "demo-inspector", "现场复核仍未处置到位"):
+            if not add(Action.CHECK_FAIL, t, PATROL, "现场复核仍未处置到位"):
                 return steps
             rework_p /= 3
             continue
-        if not add(Action.CHECK_PASS, t, "demo-inspector"):
+        if not add(Action.CHECK_PASS, t, PATROL):
             return steps
         break
     t = _later(t, rng, 5, 120)
@@ -347,6 +352,9 @@ class Reference:
         self._filing: dict = {}
         self._handlers: dict = {}
         self._types: dict = {}
+        self._patrols: dict = {}
+        self._patrol_size: dict[str, int] = {}
+        self.patrol_rules = patrol_rules()
 
     def where(self, lat: float, lon: float):
         from cityops.core.errors import DomainError
@@ -399,6 +407,21 @@ class Reference:
             self._filing[key] = (option.ref, option.final.limit, option.final.unit, milestones)
         return self._filing[key]
 
+    def staff_patrols(self, counties: list[str], first: datetime, last: datetime) -> None:
+        """Size each county's patrol for the cases about to be written (``counties``: one per case,
+        reported from ``first`` to ``last``): one inspector per ``cases_per_day`` a day, at least one."""
+        days = max(1.0, (last - first).total_seconds() / 86400)
+        per_day = self.patrol_rules.cases_per_day
+        self._patrol_size = {c: max(1, round(n / days / per_day)) for c, n in Counter(counties).items()}
+
+    def patrol(self, county: str, grid: str):
+        """The inspector whose share of the county's cells holds ``grid`` (made when first needed)."""
+        size = self._patrol_size.get(county, 1)
+        index = int(hashlib.sha256(f"{county}:{grid}".encode()).hexdigest()[:8], 16) % size
+        if (county, index) not in self._patrols:
+            self._patrols[county, index] = patrol_inspector(county, index, self.patrol_rules, self.users)
+        return self._patrols[county, index]
+
     def handler(self, department):
         """A handler of the department (a demo handler is created for departments without one)."""
         if department.pk not in self._handlers:
@@ -436,12 +459,16 @@ def run_services(*, plans: list[Plan], now: datetime, ref: Reference | None = No
     from cityops.demo.cases import _photo
 
     ref = ref or Reference(now)
+    wheres = [ref.where(plan.lat, plan.lon) for plan in plans]
+    if plans:
+        counties = [_county(w) for w in wheres if w is not None]
+        ref.staff_patrols(counties, min(p.reported_at for p in plans), max(p.reported_at for p in plans))
     made = 0
-    for plan in plans:
-        where = ref.where(plan.lat, plan.lon)
+    for plan, where in zip(plans, wheres, strict=True):
         if where is None:
             continue
         public = plan.source not in VERIFIED
+        patrol = ref.patrol(_county(where), where.grid)
         try:
             case = case_report(
                 data=ReportInput(
@@ -454,7 +481,7 @@ def run_services(*, plans: list[Plan], now: datetime, ref: Reference | None = No
                     address=plan.address,
                     reporter_phone=plan.reporter_phone,
                 ),
-                actor=None if public else ref.users["demo-inspector"],
+                actor=None if public else patrol,
                 now=plan.reported_at,
             )
         except DomainError:
@@ -469,7 +496,10 @@ def run_services(*, plans: list[Plan], now: datetime, ref: Reference | None = No
         for step in steps:
             if step.action == Action.DISPATCH and dept is None:
                 break
-            actor = ref.handler(dept) if step.who == "handler" else ref.users[step.who]
+            if step.who == "handler":
+                actor = ref.handler(dept)
+            else:
+                actor = patrol if step.who == PATROL else ref.users[step.who]
             photos = [_photo(rng)] if step.action == Action.REPORT_DONE else []
             case = case_act(
                 number=case.number,
@@ -483,6 +513,11 @@ def run_services(*, plans: list[Plan], now: datetime, ref: Reference | None = No
             if rating:
                 case_rate(number=case.number, rating=rating, now=case.closed_at + timedelta(hours=3))
     return made
+
+
+def _county(where) -> str:
+    """The county code a case gets (the city's where no county holds the place), as ``case_report``."""
+    return where.county.code if where.county else where.city.code
 
 
 # ------------------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -36,3 +38,41 @@ def load_people(path: Path = PEOPLE_FILE) -> int:
 
 def demo_password(path: Path = PEOPLE_FILE) -> str:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8"))["password"]
+
+
+@dataclass(frozen=True)
+class PatrolRules:
+    """How the generator staffs the patrols (``patrols`` in ``fixtures/people.yaml``)."""
+
+    department: str
+    cases_per_day: float
+    demo_inspector_county: str
+    surnames: str
+    given_names: tuple[str, ...]
+
+
+def patrol_rules(path: Path = PEOPLE_FILE) -> PatrolRules:
+    p = yaml.safe_load(Path(path).read_text(encoding="utf-8"))["patrols"]
+    return PatrolRules(
+        department=p["department"],
+        cases_per_day=float(p["cases_per_day"]),
+        demo_inspector_county=str(p["demo_inspector_county"]),
+        surnames=p["surnames"],
+        given_names=tuple(p["given_names"]),
+    )
+
+
+def patrol_inspector(county: str, index: int, rules: PatrolRules, users: dict):
+    """The ``index``-th inspector of the county's patrol, made (with their role) when missing; the demo
+    inspector is the first of the demo county's."""
+    if county == rules.demo_inspector_county and index == 0 and "demo-inspector" in users:
+        return users["demo-inspector"]
+    username = f"inspector-{county}-{index + 1:02d}"
+    rng = random.Random(username)
+    user = user_upsert(
+        username=username,
+        name=rng.choice(rules.surnames) + rng.choice(rules.given_names),
+        password=demo_password(),
+    )
+    membership_grant(user=user, department=Department.objects.get(code=rules.department), role="inspector")
+    return user

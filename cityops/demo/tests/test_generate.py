@@ -56,6 +56,9 @@ def _rows() -> dict[str, list[tuple]]:
 
 
 def _forget_cases() -> None:
+    from cityops.cases.models import Attachment
+
+    Attachment.objects.all().delete()  # the services path's photos
     CaseFact.objects.all().delete()
     CaseEvent.objects.all().delete()
     Case.objects.all().delete()
@@ -155,3 +158,47 @@ def test_bulk_marks_the_days_it_fills_so_earlier_snapshots_are_not_read(world):
     _generate(bulk=True, count=40)
     headers = SnapshotDay.objects.filter(day__in=usable_before)
     assert not [h.day for h in headers if evaluation.snapshot_usable(h)]
+
+
+def _patrols() -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]]]:
+    """Who reported, verified or checked each case (by number), and each (county, grid cell)."""
+    by_case: dict[str, set[str]] = {}
+    by_cell: dict[tuple[str, str], set[str]] = {}
+    acts = (Action.REPORT, Action.VERIFY, Action.CHECK_PASS, Action.CHECK_FAIL)
+    for number, county, grid, who in CaseEvent.objects.filter(
+        action__in=acts, actor__isnull=False
+    ).values_list("case__number", "case__county_code", "case__grid_code", "actor__username"):
+        by_case.setdefault(number, set()).add(who)
+        by_cell.setdefault((county, grid), set()).add(who)
+    return by_case, by_cell
+
+
+@pytest.mark.django_db(transaction=False)
+def test_both_paths_spread_the_inspectors_work_over_each_countys_patrol(world, monkeypatch):
+    """Each county gets a patrol sized by its cases a day; one inspector reports, verifies and checks
+    each case, the same on both paths, and each cell has one; the demo inspector is one of the core's.
+    (The bulk path places a case at its position to 4 decimals, the services path exactly: a case
+    near a cell's edge may lie in the next cell there, so cells are compared on the bulk path.)"""
+    from dataclasses import replace
+
+    from cityops.demo import generate
+    from cityops.organization.models import Membership
+
+    rules = replace(generate.patrol_rules(), cases_per_day=0.1)  # a tiny city: many patrols
+    monkeypatch.setattr(generate, "patrol_rules", lambda: rules)
+    found = []
+    for bulk in (False, True):
+        _forget_cases()
+        assert _generate(bulk=bulk, count=80) >= 70
+        found.append(_patrols())
+    (services, _cells), (bulk, cells) = found
+    assert services == bulk
+    assert all(len(who) == 1 for who in bulk.values()) and all(len(who) == 1 for who in cells.values())
+    core = {next(iter(who)) for (county, _g), who in cells.items() if county == rules.demo_inspector_county}
+    assert "demo-inspector" in core and len(core) >= 3, core
+    everyone = {next(iter(who)) for who in cells.values()}
+    inspectors = Membership.objects.filter(user__username__in=everyone, role="inspector", is_active=True)
+    assert inspectors.values("user").distinct().count() == len(everyone)
+    inspector_cases = Case.objects.filter(source="inspector")
+    assert inspector_cases.exists() and not inspector_cases.filter(reported_by__isnull=True).exists()
+    assert inspector_cases.exclude(reported_by__username="demo-inspector").exists()
