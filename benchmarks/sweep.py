@@ -42,14 +42,17 @@ QUEUES = [
     "all",
 ]
 SORTS = ["", "sort=reported", "sort=due", "sort=-due", "sort=number", "sort=-number"]
-# Filters of the demo city (cityops/demo): a busy type and a rare one, the urban county, searches for
-# dense, rare and absent words, a case number's month, dates, and pages far down.
+# Filters of the demo city (cityops/demo): a busy type and a rare one, a county with few cases and the
+# urban core with most, a department with few and the one with half of them, searches for dense, rare
+# and absent words, a case number's month, dates, and pages far down.
 FILTERS = [
     "",
     "type=07001",
     "type=01001",
     "area=140402",
+    "area=140403",
     "department={dept}",
+    "department=LZ-CGJ",
     "source=public",
     "state=closed",
     "from=2026-06-01&to=2026-06-07",
@@ -64,7 +67,8 @@ FILTERS = [
     "page=200",
     "page=2000&size=100",
 ]
-SORTED_FILTERS = {"", "type=07001", "q=小广告", "page=200"}  # the ones also tried in every order
+# the ones also tried in every order
+SORTED_FILTERS = {"", "type=07001", "area=140403", "department=LZ-CGJ", "q=小广告", "page=200"}
 
 
 def pages(v: dict) -> list[tuple[str, str]]:

@@ -182,6 +182,7 @@ def test_both_paths_spread_the_inspectors_work_over_each_countys_patrol(world, m
     from dataclasses import replace
 
     from cityops.demo import generate
+    from cityops.demo.people import demo_password
     from cityops.organization.models import Membership
 
     rules = replace(generate.patrol_rules(), cases_per_day=0.1)  # a tiny city: many patrols
@@ -199,6 +200,8 @@ def test_both_paths_spread_the_inspectors_work_over_each_countys_patrol(world, m
     everyone = {next(iter(who)) for who in cells.values()}
     inspectors = Membership.objects.filter(user__username__in=everyone, role="inspector", is_active=True)
     assert inspectors.values("user").distinct().count() == len(everyone)
+    for m in inspectors.select_related("user"):  # each logs in with the demo password
+        assert m.user.check_password(demo_password()), m.user.username
     inspector_cases = Case.objects.filter(source="inspector")
     assert inspector_cases.exists() and not inspector_cases.filter(reported_by__isnull=True).exists()
     assert inspector_cases.exclude(reported_by__username="demo-inspector").exists()
