@@ -305,16 +305,18 @@ def test_a_handlers_api_pages_join_up_into_the_queue_order_and_are_counted_whole
     people, cases = mixed
     dept = Department.objects.get(code="LZ-CGJ")
     Case.objects.filter(pk__in=[c.pk for c in cases[1:10]]).update(department=dept)
-    handler, now = people["demo-handler"], timezone.now()
-    filters = CaseFilters(sort=sort)
-    want = list(case_queue_for(handler, filters, now=now).values_list("number", flat=True))
-    assert sorted(want) == sorted(c.number for c in cases[1:10])
-    listed = case_queue_list(handler, filters, now=now)
-    assert listed.count() == len(listed) == 9
-    for size in (1, 2, 4, 9, 20):
-        got = [c.number for start in range(0, 12, size) for c in listed[start : start + size]]
-        assert got == want, size
-    assert [c.number for c in listed[3:7]] == want[3:7] and listed[8].number == want[8]
+    Case.objects.filter(pk=cases[11].pk).update(reported_by=None, inspector=None)  # not the inspector's
+    now = timezone.now()
+    for who, seen in (("demo-handler", cases[1:10]), ("demo-inspector", cases[:11])):
+        user, filters = people[who], CaseFilters(sort=sort)
+        want = list(case_queue_for(user, filters, now=now).values_list("number", flat=True))
+        assert sorted(want) == sorted(c.number for c in seen), who
+        listed = case_queue_list(user, filters, now=now)
+        assert listed.count() == len(listed) == len(seen)
+        for size in (1, 2, 4, 9, 20):
+            got = [c.number for start in range(0, 14, size) for c in listed[start : start + size]]
+            assert got == want, (who, size)
+        assert [c.number for c in listed[3:7]] == want[3:7] and listed[8].number == want[8]
 
 
 @pytest.mark.django_db
