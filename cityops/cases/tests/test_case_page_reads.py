@@ -178,6 +178,10 @@ def test_queue_pages_equal_the_orm_for_every_mix_of_filters(timeline):
                 # a page in deadline order reads the cases with a deadline, then (when the page is not
                 # full) those without, counting the first ones when the page starts past them
                 searched = 2 if mix.get("q") and connection.vendor == "sqlite" else 1
+                # in number order SQLite first counts (up to a cap) what each filter with an index of
+                # its own keeps (selectors._dense)
+                if connection.vendor == "sqlite" and mix.get("sort") in ("number", "-number"):
+                    searched += sum(bool(mix.get(k)) for k in ("type_code", "area", "department", "state"))
                 expected = want[offset : offset + limit]
                 if mix.get("sort") in ("due", "-due"):
                     dated = sum(c.due_at is not None for c in want)

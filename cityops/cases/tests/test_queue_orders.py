@@ -337,3 +337,31 @@ def test_a_handlers_lists_count_from_the_department_index_and_pages_walk_in_orde
     assert "case_due" in _plan(dated) and "case_due" in _plan(dated.order_by().values("pk"))
     reopen = case_queue_for(handler, CaseFilters(queue="reopen_requests"), now=now)
     assert "case_reopen_requested" in _plan(reopen)
+
+
+@pytest.mark.django_db
+def test_a_page_in_number_order_walks_the_numbers_past_a_dense_filter_and_sorts_a_rare_ones_cases(
+    mixed, monkeypatch
+):
+    """No index holds a filter and the number together: SQLite is told which filters keep many cases
+    (counted through their own index up to ``DENSE_AT``) and walks the number's index past those; a
+    rare filter keeps its index. The pages are the same either way."""
+    from cityops.cases import selectors
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL chooses by its statistics")
+    people, cases = mixed
+    monkeypatch.setattr(selectors, "DENSE_AT", 5)  # 07001: 8 of the 12 cases; 06010: 4
+    user, now = people["demo-dispatcher"], timezone.now()
+    for sort in ("number", "-number"):
+        busy, rare = CaseFilters(type_code="07001", sort=sort), CaseFilters(type_code="06010", sort=sort)
+        assert selectors._dense(busy) == {"type"} and selectors._dense(rare) == set()
+        assert "autoindex" in _plan(case_queue_for(user, busy, now=now, page=True))
+        assert "case_type" in _plan(case_queue_for(user, rare, now=now, page=True))
+        for filters, kind in ((busy, "07001"), (rare, "06010")):
+            want = sorted((c.number for c in cases if c.type_code == kind), reverse=sort == "-number")
+            with CaptureQueriesContext(connection) as q:
+                page = case_queue_page(user, filters, now=now, offset=0, limit=50)
+            assert [r.number for r in page] == want
+            assert ("likelihood" in q.captured_queries[-1]["sql"]) == (kind == "07001")
+    assert selectors._dense(CaseFilters(type_code="07001", sort="-reported")) == set()  # case_type holds it
