@@ -19,7 +19,7 @@ from cityops.cases.models import Attachment, Case, CaseEvent
 from cityops.cases.selectors import public_case_condition, public_case_get, public_case_list, public_events
 from cityops.catalog import selectors as catalog
 from cityops.catalog.choices import Kind
-from cityops.core.db import Prepared, one_or_none
+from cityops.core.db import Common, Prepared, one_or_none
 
 DEFAULT_WINDOW = timedelta(days=90)
 MAX_PAGE_SIZE = 1000
@@ -133,7 +133,14 @@ LIST_LOOKUPS = {
 
 
 def _list_query(offset: int, limit: int, **values) -> QuerySet:
-    qs = public_case_list().filter(**{LIST_LOOKUPS[name]: value for name, value in values.items()})
+    qs = public_case_list().filter(
+        **{LIST_LOOKUPS[name]: value for name, value in values.items() if name != "ended"}
+    )
+    if "ended" in values:
+        # Closed requests are nine in ten: SQLite (no statistics) gathered all of a window's through the
+        # state index, computing each one's note and photo before sorting them (1M cases: 0.2 s a page);
+        # told they are common, it walks the date index and stops at the page's end.
+        qs = qs.filter(Common(Q(state__in=values["ended"])))
     if offset:
         # A later page picks its cases' keys first: the databases computed the last note and the first
         # photo of every case skipped (page 200 of 1,000 at 1M cases: 2.4 s on PostgreSQL).
@@ -159,9 +166,14 @@ def _list_values(filters: RequestFilters, now: datetime) -> dict:
         "start": start,
         "end": end,
         "states": [s for status in filters.statuses for s in STATUS_STATES[status]],
+        "ended": None,
         "updated_after": filters.updated_after,
         "updated_before": filters.updated_before,
     }
+    if set(filters.statuses) == {"closed"}:  # said apart: its condition differs (see ``_list_query``)
+        values["ended"] = values.pop("states")
+    elif set(filters.statuses) == set(STATUS_STATES):  # every state: no condition (SQLite sorted them all)
+        del values["states"]
     return {name: v for name, v in values.items() if v is not None and v != []}
 
 

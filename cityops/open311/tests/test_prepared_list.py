@@ -111,3 +111,27 @@ def test_a_value_the_orm_transforms_is_not_substituted(world):
     assert prepared.rows(text="井盖") == [tuple(r) for r in build(text="井盖")] and prepared.rows(text="井盖")
     assert prepared.rows(text="路灯") == [tuple(r) for r in build(text="路灯")]
     assert list(prepared._plans.values()) == [None]  # icontains wraps the value in %...%: never guessed
+
+
+def test_statuses_list_the_open_the_closed_or_every_public_request(world):
+    """Closed requests (nine in ten) are walked in date order on SQLite rather than gathered through the
+    state index; both statuses together are no condition at all."""
+    now = timezone.now()
+    made = [report(now - timedelta(hours=i)) for i in range(6)]
+    Case.objects.filter(pk__in=[made[1].pk, made[3].pk]).update(state="closed")
+    Case.objects.filter(pk=made[4].pk).update(state="rejected")
+    Case.objects.filter(pk=made[5].pk).update(state="invalid")  # never public
+
+    def listed(*statuses: str) -> list[str]:
+        filters = selectors.RequestFilters(statuses=list(statuses))
+        with CaptureQueriesContext(connection) as ctx:
+            rows = selectors.request_list(filters, now=now)
+        listed.sql = ctx.captured_queries[-1]["sql"]
+        return [r.number for r in rows]
+
+    assert listed() == listed("open", "closed") == listed("closed", "open") == [c.number for c in made[:5]]
+    assert "state" not in listed.sql.partition(" WHERE ")[2].partition("invalid")[2]
+    assert listed("closed") == [made[1].number, made[3].number, made[4].number]
+    assert ("likelihood" in listed.sql) == (connection.vendor == "sqlite")
+    assert listed("open") == [made[0].number, made[2].number]
+    assert "likelihood" not in listed.sql
