@@ -199,7 +199,9 @@ def inner(out: str, threshold: float, match: str = "") -> None:
                 "status": status,
                 "bytes": size,
                 "ms": round(min(first, second), 1),
-                "first_ms": round(first, 1),  # a page that keeps its figures (a past month's report) shows here
+                "first_ms": round(
+                    first, 1
+                ),  # a page that keeps its figures (a past month's report) shows here
             }
         )
     with open(out, "w") as f:
