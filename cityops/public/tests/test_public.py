@@ -390,6 +390,10 @@ def test_map_and_geojson_show_public_fields_only(client, loop_world, django_asse
     f = data["features"][0]
     assert f["geometry"]["coordinates"] == [113.1171, 36.1951]
     assert set(f["properties"]) == {"number", "type", "state", "state_label", "reported", "url"}
+    assert r["Content-Type"] == "application/geo+json; charset=utf-8"
+    assert f["properties"]["url"] == reverse("public:track_case", args=[f["properties"]["number"]])
+    assert f["properties"]["state"] == "received" and f["properties"]["state_label"] in {"Received", "已受理"}
+    assert f["properties"]["reported"] == timezone.localdate(shown.reported_at).isoformat()
     assert client.get(reverse("public:map_geojson"), {"state": "closed"}).json()["features"] == []
     assert client.get(reverse("public:map_geojson"), {"type": "07001"}).json()["features"] == []
     assert len(client.get(reverse("public:map_geojson"), {"area": "140403"}).json()["features"]) == 1
