@@ -11,7 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityops.cases.choices import OPEN_STATES, State
+from cityops.cases.choices import OPEN_STATES, Action, State
+from cityops.core.labels import labels_of
 from cityops.core.redact import redact_contacts as redact
 from cityops.open311.selectors import status_of
 
@@ -113,7 +114,7 @@ def service_request(request, case, *, extensions: bool = False) -> dict:
     if extensions:
         record["extensions"] = {
             "state": case.state,
-            "state_label": str(State(case.state).label),
+            "state_label": labels_of(State).get(case.state, case.state),
             "department_code": case.department.code if case.department_id else None,
             "due_datetime": iso(case.due_at) if case.state in OPEN_STATES else None,
             "followers": case.followers,
@@ -127,15 +128,15 @@ def created(case, *, notice: str) -> dict:
 
 
 def request_update(request, event, *, extensions: bool = False) -> dict:
-    photos = list(event.photos.all())
+    """``event`` as ``selectors.update_list`` reads it (``o311_photo``: its first public photo's key)."""
     state = event.to_state or event.case.state
     record = {
         "update_id": str(event.pk),
         "service_request_id": event.case.number,
         "status": status_of(state),
         "updated_datetime": iso(event.at),
-        "description": redact(event.note) or str(event.get_action_display()),
-        "media_url": _photo_url(request, event.case.number, photos[0].pk if photos else None),
+        "description": redact(event.note) or labels_of(Action).get(event.action, event.action),
+        "media_url": _photo_url(request, event.case.number, event.o311_photo),
     }
     if extensions:
         record["extensions"] = {"action": event.action, "state": state}

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from cityops.cases.choices import ENDED_STATES, OPEN_STATES, PhotoStage
 from cityops.cases.models import Attachment, Case, CaseEvent
@@ -243,11 +243,17 @@ def update_list(filters: UpdateFilters, *, now: datetime) -> list[CaseEvent]:
         qs = qs.filter(at__gte=start)
     if end is not None:
         qs = qs.filter(at__lte=end)
-    photos = Attachment.objects.filter(_public_photos()).order_by("created_at", "id").only("id", "event_id")
+    # The first public photo of each event, in the same statement: prefetching them built a filtered
+    # query per event (a third of a page of 1,000 updates).
+    photo = (
+        Attachment.objects.filter(_public_photos(), event=OuterRef("pk"))
+        .order_by("created_at", "id")
+        .values("id")[:1]
+    )
     qs = (
         qs.select_related("case")
         .only("id", "action", "to_state", "note", "at", "case__number", "case__state")
-        .prefetch_related(Prefetch("photos", queryset=photos))
+        .annotate(o311_photo=Subquery(photo))
         .order_by("at", "id")
     )
     offset = (filters.page - 1) * filters.page_size

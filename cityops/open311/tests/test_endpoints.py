@@ -551,6 +551,20 @@ def test_request_updates(cases, client, fmt):
     assert len(rows) == expected
 
 
+def test_an_update_shows_its_first_public_photo(world, client):
+    r = post(client, files={"media": SimpleUploadedFile("p.png", png_bytes(), content_type="image/png")})
+    assert r.status_code == 200, r.content
+    case, photo = Case.objects.get(), Attachment.objects.get()
+
+    def media() -> list:
+        url = f"/open311/v2/servicerequestupdates.json?service_request_id={case.number}"
+        return [u["media_url"] for u in client.get(url).json()]
+
+    assert media() == [f"http://testserver/open311/media/{case.number}/{photo.pk}"]
+    Attachment.objects.filter(pk=photo.pk).update(is_public=False)  # hidden by staff
+    assert media() == [None]
+
+
 def test_updates_come_from_public_cases_by_the_one_rule(cases):
     """The feed reaches the case rule through a join (``public_case_condition``): the same events as
     the events of ``public_case_list``."""
