@@ -15,6 +15,9 @@ from django.utils.safestring import mark_safe
 from django.utils.text import normalize_newlines
 from django.utils.translation import gettext
 
+from cityops.cases.choices import PhotoStage
+from cityops.core.labels import labels_of
+
 register = template.Library()
 
 
@@ -46,9 +49,10 @@ def case_timeline(events, number: str) -> str:
             parts.append(f'<div class="note">{note}</div>')
         photos = ev.photos.all()
         if photos:
+            stages = labels_of(PhotoStage)
             images = "".join(
                 f'<img src="{escape(reverse("cases:photo", args=[number, p.pk]))}" '
-                f'alt="{escape(str(p.get_stage_display()))}" loading="lazy" width="64">'
+                f'alt="{escape(stages.get(p.stage, p.stage))}" loading="lazy" width="64">'
                 for p in photos
             )
             parts.append(f'<div class="photos small">{images}</div>')
