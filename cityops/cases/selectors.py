@@ -57,29 +57,44 @@ def case_list_for(user, *, states=None, page: bool = False, walk: bool = False) 
     ``walk``: SQLite is to read the list by another index than the departments' (see the handler's
     branch below)."""
     qs = Case.objects.all()
-    if sees_whole_city(user):
+    reach = case_reach_of(user)
+    if reach is None:
         return qs
-    roles = roles_of(user)
+    inspector, departments = reach
     cond = Q(pk__in=[])
-    if Role.INSPECTOR in roles and states is not None and set(states) <= INSPECTOR_POOL:
+    if inspector and states is not None and set(states) <= INSPECTOR_POOL:
         return qs
-    if Role.HANDLER in roles:
+    if departments:
         # Their departments and those under them, by key: the planner weighs each department by its
         # statistics and counts from the department's index. Where SQLite should read another index
         # (``walk``), the keys are checked on each row: from the department's index it sorted every
         # case of a district bureau (half the city) for a page in number order (see ``Unindexed``).
-        held = Q(department_id__in=department_keys_under(department_paths_of(user, Role.HANDLER)))
+        held = Q(department_id__in=departments)
         cond |= Unindexed(held) if walk else held
-    if Role.INSPECTOR in roles:
+    if inspector:
         # Their reports, their assignments and the pool: most of the cases for a busy inspector. For
         # a page SQLite walks the list in its order rather than gathering them all and sorting them
         # (see ``Unindexed``); a count or a subquery gathers them through their indexes, where a
         # walk would read the whole table.
         mine = Q(reported_by=user) | Q(inspector=user) | Q(state__in=INSPECTOR_POOL)
         cond |= Unindexed(mine) if page else mine
-    if not roles:
+    if not inspector and not departments:
         return qs.none()
     return qs.filter(cond)
+
+
+def case_reach_of(user) -> tuple[bool, tuple[int, ...]] | None:
+    """What decides which cases ``user`` sees (``case_list_for``): ``None`` for the whole city, else
+    whether the inspector's branch applies (their own reports and assignments, and the task pool) and
+    the keys of the departments their handler's branch reaches. Equal reaches see the same cases:
+    figures kept per reach (a past month's report) are shared or told apart by it."""
+    if sees_whole_city(user):
+        return None
+    roles = roles_of(user)
+    departments = (
+        department_keys_under(department_paths_of(user, Role.HANDLER)) if Role.HANDLER in roles else []
+    )
+    return Role.INSPECTOR in roles, tuple(departments)
 
 
 # The hot reads of the case page, compiled once (core.db.PreparedObjects): building and compiling

@@ -460,9 +460,11 @@ def run_services(*, plans: list[Plan], now: datetime, ref: Reference | None = No
 
     ref = ref or Reference(now)
     wheres = [ref.where(plan.lat, plan.lon) for plan in plans]
-    if plans:
-        counties = [_county(w) for w in wheres if w is not None]
-        ref.staff_patrols(counties, min(p.reported_at for p in plans), max(p.reported_at for p in plans))
+    # the plans the bulk path keeps too (placed, of a known type): both paths staff the same patrols
+    kept = [(p, w) for p, w in zip(plans, wheres, strict=True) if w and ref.type_info(p.type_code)]
+    if kept:
+        times = [p.reported_at for p, _w in kept]
+        ref.staff_patrols([_county(w) for _p, w in kept], min(times), max(times))
     made = 0
     for plan, where in zip(plans, wheres, strict=True):
         if where is None:

@@ -22,7 +22,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from cityops.cases.selectors import case_list_for
+from cityops.cases.selectors import case_list_for, case_reach_of
 from cityops.evaluation import formulas, metrics
 from cityops.evaluation.formulas import KIND_SPLIT
 from cityops.evaluation.metrics import COUNTERS, PERSON_COUNTERS, PERSON_FIELD, SUMS, Period
@@ -38,14 +38,7 @@ from cityops.geography.choices import AreaLevel
 from cityops.geography.selectors import area_list
 from cityops.organization.choices import Role
 from cityops.organization.models import Department, Membership
-from cityops.organization.selectors import (
-    department_keys_under,
-    department_list_for,
-    department_paths_of,
-    people_list_for,
-    roles_of,
-    sees_whole_city,
-)
+from cityops.organization.selectors import department_list_for, people_list_for, sees_whole_city
 
 # Counters of a period (the stock ``overdue_now`` is read on its own).
 PERIOD_COUNTERS = tuple(k for k in COUNTERS if k != "overdue_now")
@@ -176,12 +169,13 @@ def counters_by_department_and_area(
 
 def _visibility(user) -> tuple:
     """What decides which facts ``user`` sees (``fact_list_for``), as a cache key: the whole city, or
-    the person with their roles and the departments their rule reaches (one made or moved under
-    theirs changes it)."""
-    if user is None or sees_whole_city(user):
+    the case rule's reach (``case_reach_of``: their departments as a handler, with the person when
+    the inspector's branch applies, since it goes by the person)."""
+    reach = None if user is None else case_reach_of(user)
+    if reach is None:
         return ("city",)
-    paths = department_paths_of(user)
-    return ("person", user.pk, tuple(sorted(roles_of(user))), tuple(department_keys_under(paths)))
+    inspector, departments = reach
+    return ("reach", user.pk if inspector else None, departments)
 
 
 def counters_by_person(user, p: Period) -> dict[int, dict[str, dict]]:

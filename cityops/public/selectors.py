@@ -103,10 +103,14 @@ def map_cases(filters: MapFilters, *, now: datetime, limit: int = MAP_CAP) -> li
             "number", "type_code", "type_name", "state", "reported_at", "lat", "lon"
         )[:limit]
     )
+    labels: dict[str, tuple[str, str]] = {}  # each state's group and label, looked up once
     for r in rows:
         # About 10 m: enough to find the spot, not a pinpoint of someone's door.
         r["lat"], r["lon"] = round(r["lat"], 4), round(r["lon"], 4)
-        r["group"], r["state_label"] = public_state(r["state"])
+        state = r["state"]
+        if state not in labels:
+            labels[state] = public_state(state)
+        r["group"], r["state_label"] = labels[state]
     return rows
 
 

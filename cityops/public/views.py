@@ -524,17 +524,12 @@ def map_geojson(request: HttpRequest) -> HttpResponse:
     form = _map_form(request)
     rows = selectors.map_cases(_map_filters(form), now=_now())
     # Up to 2,000 points: the track page's address is built once and the number put in it (``reverse``
-    # for each point was two thirds of the answer's time), each state's label looked up once.
+    # for each point was two thirds of the answer's time).
     marker = "0"
     head, _marker, tail = reverse("public:track_case", args=[marker]).rpartition(marker)
     zone = timezone.get_current_timezone()
-    labels: dict[str, tuple[str, str]] = {}
     features = []
     for r in rows:
-        state = r["state"]
-        if state not in labels:
-            labels[state] = selectors.public_state(state)
-        group, label = labels[state]
         features.append(
             {
                 "type": "Feature",
@@ -542,8 +537,8 @@ def map_geojson(request: HttpRequest) -> HttpResponse:
                 "properties": {
                     "number": r["number"],
                     "type": f"{r['type_code']} {r['type_name']}",
-                    "state": group,
-                    "state_label": label,
+                    "state": r["group"],
+                    "state_label": r["state_label"],
                     "reported": r["reported_at"].astimezone(zone).date().isoformat(),
                     "url": f"{head}{quote(r['number'], safe=URL_SAFE)}{tail}",
                 },

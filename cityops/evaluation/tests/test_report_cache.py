@@ -53,3 +53,30 @@ def test_a_running_month_is_counted_on_every_load(history, loop_world):
     leader = loop_world["demo-leader"]
     assert _build(leader, NOW)[1] == 1
     assert _build(leader, NOW)[1] == 1
+
+
+@pytest.mark.django_db
+def test_a_role_moved_between_a_persons_departments_is_counted_for_what_they_now_see(history, loop_world):
+    """The figures are kept per reach of the case rule (the departments a person handles for, and the
+    person when they inspect), not per set of roles and departments: swapping which department holds
+    which role changes what they see, and the report with it."""
+    from django.contrib.auth import get_user_model
+
+    from cityops.organization.models import Department
+    from cityops.organization.services import membership_grant, membership_revoke
+
+    district, street = Department.objects.get(code="LZ-GOV"), Department.objects.get(code="LZ-001")
+    User = get_user_model()
+    person = User.objects.create_user("probe", password="x")
+    membership_grant(user=person, department=district, role="handler")
+    membership_grant(user=person, department=street, role="inspector")
+    before, grouped = _build(User.objects.get(pk=person.pk), APRIL)
+    assert grouped == 1
+    membership_revoke(user=person, department=district, role="handler")
+    membership_revoke(user=person, department=street, role="inspector")
+    membership_grant(user=person, department=street, role="handler")
+    membership_grant(user=person, department=district, role="inspector")
+    after, grouped = _build(User.objects.get(pk=person.pk), APRIL)
+    assert grouped == 1 and _counters(after) != _counters(before)
+    cache.clear()
+    assert _counters(report.build(User.objects.get(pk=person.pk), "2026-03", now=APRIL)) == _counters(after)

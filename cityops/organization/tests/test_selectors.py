@@ -155,3 +155,22 @@ def test_another_process_edit_shows_after_the_recheck_interval(demo_people, sett
     assert selectors.department_choices_for(user) is kept  # until the next check
     settings.CITYOPS_REFERENCE_RECHECK_SECONDS = 0  # the check is due
     assert dict(selectors.department_choices_for(user))["CGJ-HW"] == "环卫中心"
+
+
+def test_a_saved_department_clears_the_copy_now_and_again_when_committed(
+    departments, db, django_capture_on_commit_callbacks
+):
+    """A handler's reach comes from the process's copy of the tree: another thread may read the tree
+    between the save and the commit, so the copy is dropped again once the change is committed."""
+    street = Department.objects.get(code="LZ-001")
+    assert selectors.department_keys_under([street.path]) == [street.pk]
+    with django_capture_on_commit_callbacks() as committed:
+        street.name = "东街街道办事处"
+        street.save()
+        assert selectors._Departments.rows is None  # dropped at once
+        selectors._active_departments()  # read again before the commit, as another thread might
+        assert selectors._Departments.rows is not None
+    assert committed, "no step waits for the commit"
+    for step in committed:
+        step()
+    assert selectors._Departments.rows is None
