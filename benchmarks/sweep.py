@@ -102,6 +102,27 @@ def pages(v: dict) -> list[tuple[str, str]]:
     out += [("demo-handler", p) for p in ("home:handler", "/cases/", "/cases/?queue=overdue")]
     out += [("demo-inspector", p) for p in ("home:inspector", "/cases/tasks/", "/cases/", "/cases/report/")]
     out += [("demo-operator", p) for p in ("home:operator", "/cases/?queue=to_verify")]
+    # a case at each step, opened by the role that acts on it (the action forms read dispatch proposals,
+    # filing conditions, duplicates nearby and the inspectors)
+    for who, state in (
+        ("demo-operator", "to_verify"),
+        ("demo-chief", "to_file"),
+        ("demo-dispatcher", "to_dispatch"),
+        ("demo-chief", "to_close"),
+        ("demo-handler", "handler_case"),
+    ):
+        if v.get(state):
+            out.append((who, f"/cases/{v[state]}/"))
+    evaluation = ["/api/v1/evaluation/departments", "/api/v1/evaluation/areas", "/api/v1/evaluation/people"]
+    evaluation += ["/api/v1/evaluation/areas?level=grid", "/api/v1/evaluation/departments?from={year}-01-01"]
+    evaluation += [
+        "/dashboard/cases?indicator=handle_ontime_rate",
+        "/dashboard/cases?indicator=reports&page=50",
+    ]
+    evaluation += ["/dashboard/cases?indicator=close_rate&object=department:LZ-CGJ"]
+    evaluation += ["/dashboard/?from={year}-01-01&to={year}-06-30"]
+    out += [("demo-leader", p.format(**v)) for p in evaluation]
+    out += [("demo-handler", "/api/v1/evaluation/departments")]
     leader = ["home:leader", "/dashboard/", "/evaluation/report/", "/evaluation/report/?month={past}"]
     leader += ["/facilities/", "/facilities/due/", "/facilities/figures/", "/facilities/map/"]
     leader += [f"/facilities/{fac}/", "/facilities/export.xlsx"]
@@ -147,7 +168,16 @@ def inner(out: str, threshold: float, match: str = "") -> None:
         .order_by("-id")
         .values_list("number", flat=True)[0],
         "facility": Facility.objects.values_list("code", flat=True)[0],
+        "year": last.year,
     }
+    for state in ("to_verify", "to_file", "to_dispatch", "to_close"):
+        v[state] = Case.objects.filter(state=state).order_by("-id").values_list("number", flat=True).first()
+    v["handler_case"] = (
+        Case.objects.filter(state="handling", department__code="LZ-CGJ")
+        .order_by("-id")
+        .values_list("number", flat=True)
+        .first()
+    )
     cookies: dict[str, str] = {}
 
     def cookie(user: str) -> str:

@@ -136,10 +136,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     labels = _labels()
     # Past days come from snapshots (computed here once if a day has none usable yet), today is live.
     # A period that has ended is evaluated as of its end: live and cached, not from snapshots.
-    trend_first, ended = today - timedelta(days=29), q.end < today
-    first = trend_first if ended else min(q.start, trend_first)
-    headers = services.snapshots_ensure(first=first, last=today - timedelta(days=1), now=now)
-    tracked = services.snapshot_days_track(first=q.start, last=q.end) if ended else None
+    headers, tracked = services.period_headers(q, now=now)
     figures = selectors.dashboard_figures(q, now=now, headers=headers, period_headers=tracked)
 
     city = figures["city"]

@@ -16,8 +16,8 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cityops.evaluation import formulas, selectors
-from cityops.organization.selectors import roles_of
+from cityops.evaluation import formulas, selectors, services
+from cityops.organization.selectors import roles_of, sees_whole_city
 
 MAX_DAYS = 400
 # The days a period may name: a day at the calendar's ends (year 1, year 9999) overflowed when turned
@@ -84,7 +84,11 @@ class EvaluationView(APIView):
             raise NotFound(_("No such page."))
         now = timezone.now()
         q = parse_query(request.query_params, today=timezone.localdate(now))
-        rows = selectors.ROWS[object_kind](request.user, q, now=now)
+        if object_kind in ("departments", "areas") and sees_whole_city(request.user):
+            headers = services.period_headers(q, now=now)
+            rows = selectors.ROWS[object_kind](request.user, q, now=now, headers=headers)
+        else:
+            rows = selectors.ROWS[object_kind](request.user, q, now=now)
         return Response(
             {
                 "object": object_kind,

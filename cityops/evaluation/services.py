@@ -259,6 +259,18 @@ def snapshots_ensure(*, first: date, last: date, now: datetime) -> list[Snapshot
     return [headers[d] for d in sorted(headers)]
 
 
+def period_headers(q, *, now: datetime) -> tuple[list[SnapshotDay], list[SnapshotDay] | None]:
+    """What ``selectors.dashboard_figures`` reads a period ``q`` (``selectors.Query``) from: the usable
+    snapshots of the past days of the period and of the 30-day trend (computed here where missing),
+    and for a period that has ended the headers of its days (made where missing)."""
+    today = timezone.localdate(now)
+    trend_first, ended = today - timedelta(days=29), q.end < today
+    first = trend_first if ended else min(q.start, trend_first)
+    headers = snapshots_ensure(first=first, last=today - timedelta(days=1), now=now)
+    tracked = snapshot_days_track(first=q.start, last=q.end) if ended else None
+    return headers, tracked
+
+
 def snapshot_days_track(*, first: date, last: date) -> list[SnapshotDay]:
     """The headers of ``first``..``last``, created where missing so that fact writes are counted."""
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]

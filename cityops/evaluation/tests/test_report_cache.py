@@ -1,4 +1,5 @@
-"""The monthly report of a month that has ended is counted once per change of its facts."""
+"""The monthly report: a month that has ended is counted once per change of its facts; for a whole-city
+viewer a running month comes from the dashboard's figures (past days from snapshots, today live)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,31 @@ from datetime import datetime
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from cityops.evaluation import report
+from cityops.evaluation import report, selectors
 from cityops.evaluation.tests.conftest import HANDLER, INSP, NOW, TZ
 
 APRIL = datetime(2026, 4, 2, 12, 0, tzinfo=TZ)  # March has ended
 
 
+@pytest.fixture(autouse=True)
+def _passes(monkeypatch):
+    """Counts the passes over a period's facts (``selectors._groups``: the month's GROUP BY)."""
+    calls = []
+    real = selectors._groups
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "_groups", counted)
+    _passes.calls = calls
+
+
 def _build(user, now) -> tuple[dict, int]:
-    with CaptureQueriesContext(connection) as q:
-        data = report.build(user, "2026-03", now=now)
-    return data, sum("GROUP BY" in x["sql"] for x in q.captured_queries)
+    before = len(_passes.calls)
+    data = report.build(user, "2026-03", now=now)
+    return data, len(_passes.calls) - before
 
 
 def _counters(data: dict) -> list:
@@ -49,10 +62,20 @@ def test_an_ended_month_is_counted_again_only_when_a_fact_of_its_days_changes(hi
 
 
 @pytest.mark.django_db
-def test_a_running_month_is_counted_on_every_load(history, loop_world):
-    leader = loop_world["demo-leader"]
-    assert _build(leader, NOW)[1] == 1
-    assert _build(leader, NOW)[1] == 1
+def test_a_running_month_is_counted_on_every_load_or_read_from_the_snapshots(
+    history, loop_world, monkeypatch
+):
+    handler, leader = loop_world[HANDLER], loop_world["demo-leader"]
+    assert _build(handler, NOW)[1] == 1
+    assert _build(handler, NOW)[1] == 1
+    # the whole city's: no pass over the month's facts, and the same figures as one
+    later = NOW.replace(day=13)
+    from_snapshots, passes = _build(leader, later)
+    assert passes == 0
+    monkeypatch.setattr(report, "sees_whole_city", lambda user: False)
+    counted, passes = _build(leader, later)
+    assert passes == 1 and _counters(counted) == _counters(from_snapshots)
+    assert any(r["cells"][0] for s in counted["sections"] for r in s["rows"])  # figures, not zeros
 
 
 @pytest.mark.django_db

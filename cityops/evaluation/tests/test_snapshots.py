@@ -107,6 +107,39 @@ def test_the_dashboard_figures_from_snapshots_equal_the_live_computation(history
     assert {k: v for k, v in _shown(week, now).items() if k != "trend"} == _expected(week, now)
 
 
+def test_the_department_ranking_read_from_snapshots_equals_the_live_one(history, monkeypatch):
+    """The evaluation API ranks departments and counties for a whole-city viewer from the dashboard's figures
+    (snapshots of past days, today live, an ended period cached): the same rows as counted live."""
+    leader = history.p["demo-leader"]
+    week = selectors.Query(start=date(2026, 3, 2), end=date(2026, 3, 3))
+    components = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31), kind="component")
+    compared = 0
+    for now in (NOW, NOW + timedelta(hours=2), NOW + timedelta(days=1), NOW + timedelta(days=9)):
+        for q in (MARCH, week, components):
+            headers = services.period_headers(q, now=now)
+            for rows in (selectors.department_rows, selectors.area_rows):
+                fast = rows(leader, q, now=now, headers=headers)
+                assert fast == rows(leader, q, now=now), (rows, now, q)
+                compared += sum(1 for r in fast if r["indicators"]["reports"])
+    assert compared >= 20
+    # a period that reaches today is not counted over its facts at all (the past from snapshots)
+    headers = services.period_headers(MARCH, now=NOW + timedelta(days=1))
+
+    def counted_live(*args, **kwargs):
+        raise AssertionError("counted over the period's facts")
+
+    with monkeypatch.context() as m:
+        m.setattr(selectors, "counters_by_object", counted_live)
+        assert selectors.department_rows(leader, MARCH, now=NOW + timedelta(days=1), headers=headers)
+        assert selectors.area_rows(leader, MARCH, now=NOW + timedelta(days=1), headers=headers)
+    # a handler's ranking is never read from the whole city's figures
+    handler = history.p["demo-handler"]
+    headers = services.period_headers(MARCH, now=NOW)
+    mine = selectors.department_rows(handler, MARCH, now=NOW, headers=headers)
+    assert [r["code"] for r in mine] == ["LZ-CGJ"]
+    assert mine == selectors.department_rows(handler, MARCH, now=NOW)
+
+
 def test_a_fact_write_makes_the_days_it_touches_stale(history):
     services.snapshots_update(now=NOW, days=3)
     headers = {h.day: h for h in SnapshotDay.objects.all()}
