@@ -282,6 +282,31 @@ def prefetched(instance: Model, name: str, objects: list[Model]) -> None:
     instance._prefetched_objects_cache[name] = qs
 
 
+class KeysFirst:
+    """A list as Django's paginator counts and slices it, whose page reads its rows' keys first, in
+    the list's order, and then those rows with their relations: sorting every matching row joined
+    with its relations for one page of a long list cost most of a page (the evaluation's drill-down
+    at 1M cases: 0.35-0.6 s). ``count``: the list's length when already known."""
+
+    def __init__(self, qs: QuerySet, *, related: tuple[str, ...] = (), count: int | None = None):
+        self.qs, self.related, self._count = qs, related, count
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.qs.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return self[key : key + 1][0]
+        keys = list(self.qs.values_list("pk", flat=True)[key])
+        rows = {obj.pk: obj for obj in self.qs.filter(pk__in=keys).select_related(*self.related).order_by()}
+        return [rows[k] for k in keys]
+
+
 def one_or_none(qs: QuerySet):
     """The one row of a lookup by a unique key, or None: unlike ``first()``, no ORDER BY to build
     (compiling it cost more than running the lookup) or to mislead the planner."""

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError
 
 from cityops.cases import selectors as case_selectors
+from cityops.core.db import KeysFirst
 from cityops.evaluation import formulas, metrics, selectors, services, targets
 from cityops.evaluation.api import parse_query
 from cityops.evaluation.models import Target
@@ -267,7 +268,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
     p = q.period(now)
     qs = selectors.drilldown(request.user, key=key, object_kind=object_kind, code=code, p=p, kind=q.kind)
     total = qs.count()
-    rows = qs.select_related("case", "department").order_by("-reported_at", "-pk")
+    rows = KeysFirst(qs.order_by("-reported_at", "-pk"), related=("case", "department"), count=total)
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
     ind = formulas.INDICATOR_BY_KEY.get(key)
     params = request.GET.copy()

@@ -36,6 +36,40 @@ def test_every_drilldown_lists_exactly_the_cases_counted(history):
             assert formulas.ratio(counted, len(rows)) == values[ind.key], ind.key
 
 
+def test_a_drilldown_page_reads_its_keys_first_in_the_lists_order(history):
+    """``core.db.KeysFirst``: every page is the same slice of the ordered list, with the numerator's
+    mark and the relations loaded, in two queries whatever the page size."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cityops.core.db import KeysFirst
+
+    p = MARCH.period(NOW)
+    qs = selectors.drilldown(None, key="handle_ontime_rate", p=p).order_by("-reported_at", "-pk")
+    whole = [(f.case.number, f.counted) for f in qs.select_related("case")]
+    assert len(whole) >= 5 and {c for _n, c in whole} == {True, False}
+    listed = KeysFirst(qs, related=("case", "department"))
+    assert listed.count() == len(listed) == len(whole)
+    for size in (1, 2, 3, 50):
+        paged = []
+        for start in range(0, len(whole) + size, size):
+            with CaptureQueriesContext(connection) as q:
+                rows = listed[start : start + size]
+                paged += [(f.case.number, f.counted, f.department_id and f.department.code) for f in rows]
+            assert len(q.captured_queries) == (2 if rows else 1)
+        assert [(n, c) for n, c, _d in paged] == whole, size
+    assert KeysFirst(qs, count=7).count() == 7  # a count the caller already has is not asked again
+    # by object: SQLite is told the object matches many facts, so the counter's period leads (its
+    # anchor's index, not a busy department's); PostgreSQL weighs them by its statistics
+    by_department = selectors.drilldown(None, key="close_rate", object_kind="departments", code="LZ-CGJ", p=p)
+    assert ("likelihood" in str(by_department.query)) == (connection.vendor == "sqlite")
+    assert (
+        by_department.count()
+        == selectors.drilldown(None, key="close_rate", p=p).filter(department__code="LZ-CGJ").count()
+        > 0
+    )
+
+
 def test_drilldown_per_object_and_kind(history):
     p = MARCH.period(NOW)
     lz = selectors.drilldown(None, key="overdue_open", object_kind="departments", code="LZ-CGJ", p=p)
