@@ -180,13 +180,22 @@ def _visibility(user) -> tuple:
 
 
 def counters_by_person(user, p: Period) -> dict[int, dict[str, dict]]:
-    """Counters per person id and kind: each counter attributed to whoever took its step."""
-    qs = fact_list_for(user)
+    """Counters per person id and kind: each counter attributed to whoever took its step.
+
+    One pass over the period's facts grouped by every step's person at once (``_groups``), each
+    person's share keeping the counters of their step: a pass per step read the month's facts five
+    times (1M cases: 1.2 s on SQLite)."""
+    fields = list(PERSON_COUNTERS)
+    keys = [k for field in fields for k in PERSON_COUNTERS[field]]
+    grouped = _groups(fact_list_for(user), tuple(f"{field}_id" for field in fields), p, keys)
     out: dict[int, dict[str, dict]] = {}
-    for field, keys in PERSON_COUNTERS.items():
-        for pk, by_kind in _group(qs, f"{field}_id", p, keys).items():
+    for field, by_person in zip(fields, grouped, strict=True):
+        mine = set(PERSON_COUNTERS[field])
+        mine |= {name for name, (_f, counter) in SUMS.items() if counter in mine}
+        for pk, by_kind in by_person.items():
             for kind, counters in by_kind.items():
-                out.setdefault(int(pk), {}).setdefault(kind, {}).update(counters)
+                taken = {k: v for k, v in counters.items() if k in mine}
+                out.setdefault(int(pk), {}).setdefault(kind, {}).update(taken)
     return out
 
 

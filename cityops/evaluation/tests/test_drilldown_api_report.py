@@ -70,6 +70,22 @@ def test_a_drilldown_page_reads_its_keys_first_in_the_lists_order(history):
     )
 
 
+def test_people_counters_in_one_pass_equal_a_pass_per_step(history):
+    """Each step's counters go to whoever took the step, as when each step was grouped on its own."""
+    from cityops.evaluation.metrics import PERSON_COUNTERS
+
+    p = MARCH.period(NOW)
+    qs = selectors.fact_list_for(None)
+    want: dict = {}
+    for field, keys in PERSON_COUNTERS.items():
+        for pk, by_kind in selectors._group(qs, f"{field}_id", p, keys).items():
+            for kind, counters in by_kind.items():
+                want.setdefault(int(pk), {}).setdefault(kind, {}).update(counters)
+    got = selectors.counters_by_person(None, p)
+    assert got == want and len(got) >= 3
+    assert any(c.get("dispatched") for by_kind in got.values() for c in by_kind.values())
+
+
 def test_drilldown_per_object_and_kind(history):
     p = MARCH.period(NOW)
     lz = selectors.drilldown(None, key="overdue_open", object_kind="departments", code="LZ-CGJ", p=p)
