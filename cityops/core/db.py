@@ -22,6 +22,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Field,
+    FloatField,
     Func,
     Model,
     Q,
@@ -89,6 +90,29 @@ class Unindexed(_Hint):
     def as_sqlite(self, compiler, connection, **extra_context):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"+({sql})", params
+
+
+class SecondsBetween(Func):
+    """``later - earlier`` in seconds (a float), worked out by the database itself: Django's SQLite
+    backend subtracts two moments through a Python function called for every row (the public figures'
+    average handling time over a year of cases spent most of 5 s in it). SQLite's ``julianday`` keeps
+    the microseconds to within a few tens of them, enough for an average shown in hours."""
+
+    output_field = FloatField()
+
+    def __init__(self, later: str, earlier: str):
+        super().__init__(F(later), F(earlier))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        raise NotImplementedError(f"SecondsBetween on {connection.vendor}")
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        (later, lp), (earlier, ep) = (compiler.compile(e) for e in self.source_expressions)
+        return f"((julianday({later}) - julianday({earlier})) * 86400.0)", [*lp, *ep]
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        (later, lp), (earlier, ep) = (compiler.compile(e) for e in self.source_expressions)
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))::double precision", [*lp, *ep]
 
 
 class SortedAfter(Func):

@@ -10,14 +10,14 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Avg, Count, F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from cityops.cases.choices import DEPARTMENT_STATES, Rating, State
 from cityops.cases.models import Case
 from cityops.cases.selectors import public_case_list
-from cityops.core.db import one_or_none
+from cityops.core.db import SecondsBetween, one_or_none
 from cityops.public.forms import normalize_phone
 
 MAP_CAP = 2000
@@ -174,8 +174,7 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
             rated=Count("id", filter=Q(rating__in=Rating.values)),
             satisfied=Count("id", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC])),
             avg_handling=Avg(
-                ExpressionWrapper(F("handled_at") - F("dispatched_at"), output_field=DurationField()),
-                filter=Q(handled_at__isnull=False),
+                SecondsBetween("handled_at", "dispatched_at"), filter=Q(handled_at__isnull=False)
             ),
         )
         .order_by("department__code")
@@ -190,7 +189,7 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
             late_open=r["late_open"],
             rated=r["rated"],
             satisfied=r["satisfied"],
-            avg_handling=r["avg_handling"],
+            avg_handling=None if r["avg_handling"] is None else timedelta(seconds=r["avg_handling"]),
         )
         for r in rows
     ]

@@ -23,6 +23,7 @@ from cityops.cases.tests.conftest import LZ_LAT, LZ_LON, jpeg_with_gps
 from cityops.core.errors import Conflict, DomainError, NotAllowed
 from cityops.core.redact import redact_phones
 from cityops.notifications.models import Notification
+from cityops.public import selectors
 from cityops.public import views as public_views
 from cityops.public.forms import mask_phone
 
@@ -421,6 +422,15 @@ def test_figures_per_department(client, loop_world, django_assert_max_num_querie
     assert re.search(r'fig-ontime">50%', row)  # 1 on time of (1 closed + 1 overdue open)
     assert re.search(r'fig-satisfaction">100%', row)
     assert 'data-testid="definitions"' in body
+    # the average handling time, worked out by the database, is the cases' own to the millisecond
+    base = now - timedelta(days=2)
+    Case.objects.filter(pk=a.pk).update(
+        dispatched_at=base, handled_at=base + timedelta(hours=3, microseconds=5)
+    )
+    Case.objects.filter(pk=b.pk).update(dispatched_at=base, handled_at=base + timedelta(hours=6, seconds=1))
+    (lz,) = [f for f in selectors.department_figures(since=base, until=now, now=now) if f.code == "LZ-CGJ"]
+    want = timedelta(hours=4, minutes=30, seconds=0.5)
+    assert abs(lz.avg_handling - want) < timedelta(milliseconds=1), lz.avg_handling
 
 
 def test_figures_are_counted_again_only_after_their_interval(client, loop_world, settings):
