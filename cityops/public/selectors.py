@@ -198,7 +198,7 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
 def department_figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentFigures]]:
     """``department_figures`` of the last ``days`` as computed at most ``CITYOPS_PUBLIC_FIGURES_SECONDS``
     ago, and when: a public page anyone may load, whose one query aggregates up to a year of cases
-    (1M cases: 0.3-0.5 s on PostgreSQL, 2-5 s on SQLite). Each process keeps its own copy."""
+    (1M cases: 0.3-0.5 s on PostgreSQL, 1.3-1.8 s on SQLite). Each process keeps its own copy."""
     ttl = settings.CITYOPS_PUBLIC_FIGURES_SECONDS
     key = f"public:figures:{days}"
     hit = cache.get(key) if ttl else None
