@@ -46,7 +46,9 @@ def build(user, month: str, *, now: datetime) -> dict:
         # the dashboard's figures of the month: past days from their snapshots, today live, a month
         # that has ended counted once per change of its facts (the live GROUP BY of a month: ~1 s)
         headers, tracked = services.period_headers(q, now=now)
-        figures = selectors.dashboard_figures(q, now=now, headers=headers, period_headers=tracked)
+        figures = selectors.dashboard_figures(
+            q, now=now, headers=headers, period_headers=tracked, counties=True
+        )
         by_department, by_area = figures["departments"], figures["area_counters"]
     else:
         # a month that has ended is kept until a fact of its days changes (rows of its days made here)

@@ -282,7 +282,8 @@ def area_rows(user, q: Query, *, now: datetime, headers=None) -> list[dict]:
     ``headers``, from the dashboard's figures as ``department_rows``."""
     level = q.level if q.level in AREA_FIELDS else AreaLevel.COUNTY.value
     if headers is not None and level == AreaLevel.COUNTY.value and (user is None or sees_whole_city(user)):
-        data = dashboard_figures(q, now=now, headers=headers[0], period_headers=headers[1])["area_counters"]
+        figures = dashboard_figures(q, now=now, headers=headers[0], period_headers=headers[1], counties=True)
+        data = figures["area_counters"]
     else:
         p = q.period(now)
         data = counters_by_object(user, ObjectKind.AREA, start=p.start, end=p.end, now=now, level=level)
@@ -771,9 +772,16 @@ def _period_live(q: Query, now: datetime, headers: list[SnapshotDay]) -> dict:
 
 
 def dashboard_figures(
-    q: Query, *, now: datetime, headers: list[SnapshotDay], period_headers: list[SnapshotDay] | None = None
+    q: Query,
+    *,
+    now: datetime,
+    headers: list[SnapshotDay],
+    period_headers: list[SnapshotDay] | None = None,
+    counties: bool = False,
 ) -> dict:
     """Whole-city figures of the dashboard: the period's counters, the trend and today's flows.
+    ``counties``: also every county's counters (``area_counters``; the dashboard shows only their
+    reports, the rankings and the monthly report all of them).
 
     Past days come from snapshots (``headers``: usable, from ``services.snapshots_ensure``), merged
     once per change of any of them and cached; counters that time alone still moves are brought
@@ -804,7 +812,7 @@ def dashboard_figures(
         }
         area_counters = {
             code: _brought_to(c, snap["area_flips"].get(code, {}), at)
-            for code, c in snap["area_counters"].items()
+            for code, c in (snap["area_counters"] if counties else {}).items()
         }
         areas = dict(snap["areas"])
         types = dict(snap["types"])
@@ -820,9 +828,10 @@ def dashboard_figures(
                 n = sum(c.get("reports", 0) for c in _kinds(obj).values())
                 if n:
                     areas[code] = areas.get(code, 0) + n
-                merged = area_counters.setdefault(code, {})
-                for kind, c in _kinds(obj).items():
-                    merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+                if counties:
+                    merged = area_counters.setdefault(code, {})
+                    for kind, c in _kinds(obj).items():
+                        merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
             for code, kind, n, name in part["city"]["city"]["_types"]:
                 n0, name0 = types.get((code, kind), (0, name))
                 types[(code, kind)] = (n0 + n, max(name0, name))
