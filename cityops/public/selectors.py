@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -18,6 +18,7 @@ from cityops.cases.choices import DEPARTMENT_STATES, Rating, State
 from cityops.cases.models import Case
 from cityops.cases.selectors import public_case_list
 from cityops.core.db import SecondsBetween, one_or_none
+from cityops.organization.models import Department
 from cityops.public.forms import normalize_phone
 
 MAP_CAP = 2000
@@ -153,8 +154,12 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
     qs = public_case_list().filter(
         department__isnull=False, dispatched_at__gte=since, dispatched_at__lt=until
     )
-    rows = (
-        qs.values("department__code", "department__name")
+    # Grouped by the department's key as an expression (key + 0), so no index can hold the groups:
+    # grouped by the department's code, SQLite read every case of each department in turn through the
+    # department's index, the whole table by random access (1M cases, 90 days: 1.1 s; a scan of the
+    # table 0.55 s). The departments' codes and names are read after, for the few keys found.
+    rows = list(
+        qs.values(key=ExpressionWrapper(F("department_id") + 0, output_field=IntegerField()))
         .annotate(
             n=Count("id"),
             closed=Count("id", filter=Q(state=State.CLOSED)),
@@ -177,12 +182,19 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
                 SecondsBetween("handled_at", "dispatched_at"), filter=Q(handled_at__isnull=False)
             ),
         )
-        .order_by("department__code")
+        .order_by()
     )
+    departments = {
+        pk: (code, name)
+        for pk, code, name in Department.objects.filter(pk__in=[r["key"] for r in rows])
+        .order_by()
+        .values_list("pk", "code", "name")
+    }
+    rows.sort(key=lambda r: departments[r["key"]][0])
     return [
         DepartmentFigures(
-            code=r["department__code"],
-            name=r["department__name"],
+            code=departments[r["key"]][0],
+            name=departments[r["key"]][1],
             cases=r["n"],
             closed=r["closed"],
             on_time=r["on_time"],
@@ -198,7 +210,7 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
 def department_figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentFigures]]:
     """``department_figures`` of the last ``days`` as computed at most ``CITYOPS_PUBLIC_FIGURES_SECONDS``
     ago, and when: a public page anyone may load, whose one query aggregates up to a year of cases
-    (1M cases: 0.3-0.5 s on PostgreSQL, 1.3-1.8 s on SQLite). Each process keeps its own copy."""
+    (1M cases: 0.2-0.5 s on PostgreSQL, 0.6-1.7 s on SQLite). Each process keeps its own copy."""
     ttl = settings.CITYOPS_PUBLIC_FIGURES_SECONDS
     key = f"public:figures:{days}"
     hit = cache.get(key) if ttl else None
