@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connections
-from django.db.models import Count, Max, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -77,12 +77,26 @@ def month_bounds(month: str) -> tuple[date, date]:
 # the fact table as a person may see it
 
 
+# From this many visible cases on, SQLite checks each fact's case on its own (see ``fact_list_for``).
+EXISTS_FROM = 100_000
+
+
 def fact_list_for(user) -> QuerySet[CaseFact]:
-    """Facts of the cases ``user`` may see (``user=None``: the system, everything)."""
+    """Facts of the cases ``user`` may see (``user=None``: the system, everything).
+
+    SQLite gathers an ``IN`` list of the visible cases first: for a district bureau's handler, half
+    the city (1M cases: a month's ranking 1.1 s). Where the list holds ``EXISTS_FROM`` cases or more
+    (counted through the rule's indexes up to that many), each of the period's facts is checked
+    against its case instead (0.4 s); a short list (an inspector's own reports) stays the faster
+    ``IN``. PostgreSQL plans both alike."""
     qs = CaseFact.objects.all()
     if user is None or sees_whole_city(user):
         return qs
-    return qs.filter(case_id__in=case_list_for(user).values("pk"))
+    cases = case_list_for(user)
+    many = connections[qs.db].vendor == "sqlite" and cases.order_by().values("pk")[:EXISTS_FROM].count()
+    if many and many >= EXISTS_FROM:
+        return qs.filter(Exists(cases.filter(pk=OuterRef("case_id"))))
+    return qs.filter(case_id__in=cases.values("pk"))
 
 
 # Aggregates are named with a prefix: several counters share their name with a fact field.

@@ -242,3 +242,22 @@ def test_the_snapshot_command_computes_only_what_is_missing(history):
     call_command("evaluation_snapshot", "--days", "2", stdout=out)
     assert MetricSnapshot.objects.count() == first
     assert MetricSnapshot.objects.filter(object_kind="city").count() == 3
+
+
+def test_a_long_visible_list_checks_each_fact_against_its_case(history, loop_world, monkeypatch):
+    """Past ``EXISTS_FROM`` visible cases SQLite checks each fact's case (``EXISTS``) instead of
+    gathering an ``IN`` list: the same facts either way, and the same rankings."""
+    from django.db import connection
+
+    handler, inspector = loop_world["demo-handler"], loop_world["demo-inspector"]
+    by_in = {u: set(selectors.fact_list_for(u).values_list("pk", flat=True)) for u in (handler, inspector)}
+    assert by_in[handler] and by_in[inspector] and by_in[handler] != by_in[inspector]
+    rows_in = selectors.department_rows(handler, MARCH, now=NOW)
+    monkeypatch.setattr(selectors, "EXISTS_FROM", 2)
+    for user, facts in by_in.items():
+        qs = selectors.fact_list_for(user)
+        assert ("EXISTS" in str(qs.query)) == (connection.vendor == "sqlite")
+        assert set(qs.values_list("pk", flat=True)) == facts
+    assert selectors.department_rows(handler, MARCH, now=NOW) == rows_in
+    monkeypatch.setattr(selectors, "EXISTS_FROM", 10_000)
+    assert "EXISTS" not in str(selectors.fact_list_for(handler).query)
