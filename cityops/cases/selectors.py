@@ -29,6 +29,7 @@ from cityops.core.db import (
     Rare,
     SortedAfter,
     Unindexed,
+    at_least,
     one_or_none,
     prefetched,
     stable,
@@ -262,12 +263,13 @@ def case_queue_for(
 ) -> QuerySet[Case]:
     """The filtered, ordered list behind a work queue, a search or an export (``part``: see
     ``_queue_filter``; ``page``: one page of it will be read, see ``case_list_for``)."""
-    states = QUEUES.get(filters.queue, QUEUES["all"]).get("states")
+    spec = QUEUES.get(filters.queue, QUEUES["all"])
+    states = spec.get("states")
     if filters.state:
         states = [s for s in (states or [filters.state]) if s == filters.state]
     # SQLite reads a page from its order's index or another filter's (a rare type's), and the cases
     # with a deadline or a reopen request from their partial indexes; a count from the departments'.
-    walk = page or part == DATED or bool(QUEUES.get(filters.queue, QUEUES["all"]).get("reopen"))
+    walk = page or part == DATED or bool(spec.get("reopen"))
     dense = _dense(filters) if page else frozenset()
     visible = case_list_for(user, states=states, page=page, walk=walk)
     return _queue_filter(visible, filters, now, part, dense=dense)
@@ -370,12 +372,11 @@ def _dense(filters: CaseFilters, using: str = DEFAULT_DB_ALIAS) -> frozenset[str
     few cases it keeps are sorted."""
     if filters.sort not in NUMBER_SORTS or connections[using].vendor != "sqlite":
         return frozenset()
-    dense = set()
-    for name, condition in _conditions(filters):
-        probe = Case.objects.using(using).filter(condition).order_by().values("pk")[:DENSE_AT]
-        if name in _PROBED and probe.count() >= DENSE_AT:
-            dense.add(name)
-    return frozenset(dense)
+    return frozenset(
+        name
+        for name, condition in _conditions(filters)
+        if name in _PROBED and at_least(Case.objects.using(using).filter(condition), DENSE_AT)
+    )
 
 
 def _queue_filter(

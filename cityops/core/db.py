@@ -331,6 +331,12 @@ class KeysFirst:
         return [rows[k] for k in keys]
 
 
+def at_least(qs: QuerySet, n: int) -> bool:
+    """Whether ``qs`` holds ``n`` rows or more, counted through its indexes up to ``n`` (a capped count,
+    for choosing a plan SQLite cannot choose without statistics)."""
+    return qs.order_by().values("pk")[:n].count() >= n
+
+
 def one_or_none(qs: QuerySet):
     """The one row of a lookup by a unique key, or None: unlike ``first()``, no ORDER BY to build
     (compiling it cost more than running the lookup) or to mislead the planner."""

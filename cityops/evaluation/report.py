@@ -45,10 +45,7 @@ def build(user, month: str, *, now: datetime) -> dict:
     if sees_whole_city(user):
         # the dashboard's figures of the month: past days from their snapshots, today live, a month
         # that has ended counted once per change of its facts (the live GROUP BY of a month: ~1 s)
-        headers, tracked = services.period_headers(q, now=now)
-        figures = selectors.dashboard_figures(
-            q, now=now, headers=headers, period_headers=tracked, counties=True
-        )
+        figures = selectors.city_figures(q, now=now, headers=services.period_headers(q, now=now))
         by_department, by_area = figures["departments"], figures["area_counters"]
     else:
         # a month that has ended is kept until a fact of its days changes (rows of its days made here)

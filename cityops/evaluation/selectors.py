@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cityops.cases.selectors import case_list_for, case_reach_of
-from cityops.core.db import Common
+from cityops.core.db import Common, at_least
 from cityops.evaluation import formulas, metrics
 from cityops.evaluation.formulas import KIND_SPLIT
 from cityops.evaluation.metrics import COUNTERS, PERSON_COUNTERS, PERSON_FIELD, SUMS, Period
@@ -93,8 +93,7 @@ def fact_list_for(user) -> QuerySet[CaseFact]:
     if user is None or sees_whole_city(user):
         return qs
     cases = case_list_for(user)
-    many = connections[qs.db].vendor == "sqlite" and cases.order_by().values("pk")[:EXISTS_FROM].count()
-    if many and many >= EXISTS_FROM:
+    if connections[qs.db].vendor == "sqlite" and at_least(cases, EXISTS_FROM):
         return qs.filter(Exists(cases.filter(pk=OuterRef("case_id"))))
     return qs.filter(case_id__in=cases.values("pk"))
 
@@ -273,7 +272,7 @@ def department_rows(user, q: Query, *, now: datetime, headers=None) -> list[dict
     facts. Counted live over the facts, a long period took seconds (1M cases, since 1 January: 9 s on
     SQLite); both give the same counters (``test_snapshots``)."""
     if headers is not None and (user is None or sees_whole_city(user)):
-        data = dashboard_figures(q, now=now, headers=headers[0], period_headers=headers[1])["departments"]
+        data = city_figures(q, now=now, headers=headers)["departments"]
     else:
         p = q.period(now)
         data = counters_by_object(user, ObjectKind.DEPARTMENT, start=p.start, end=p.end, now=now)
@@ -296,8 +295,7 @@ def area_rows(user, q: Query, *, now: datetime, headers=None) -> list[dict]:
     ``headers``, from the dashboard's figures as ``department_rows``."""
     level = q.level if q.level in AREA_FIELDS else AreaLevel.COUNTY.value
     if headers is not None and level == AreaLevel.COUNTY.value and (user is None or sees_whole_city(user)):
-        figures = dashboard_figures(q, now=now, headers=headers[0], period_headers=headers[1], counties=True)
-        data = figures["area_counters"]
+        data = city_figures(q, now=now, headers=headers)["area_counters"]
     else:
         p = q.period(now)
         data = counters_by_object(user, ObjectKind.AREA, start=p.start, end=p.end, now=now, level=level)
@@ -783,6 +781,12 @@ def _period_live(q: Query, now: datetime, headers: list[SnapshotDay]) -> dict:
 
     token = [(h.day, h.changes) for h in headers]
     return _cached(("period", _SHAPE, formulas.FORMULA_VERSION, q.start, q.end, token), compute)
+
+
+def city_figures(q: Query, *, now: datetime, headers: tuple) -> dict:
+    """The whole city's figures of the period ``q`` with every county's counters, for the rankings and
+    the monthly report (``headers``: the pair ``services.period_headers`` gives)."""
+    return dashboard_figures(q, now=now, headers=headers[0], period_headers=headers[1], counties=True)
 
 
 def dashboard_figures(
