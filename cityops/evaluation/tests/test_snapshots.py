@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from cityops.evaluation import formulas, selectors, services
 from cityops.evaluation.metrics import Period
@@ -132,12 +133,51 @@ def test_the_department_ranking_read_from_snapshots_equals_the_live_one(history,
         m.setattr(selectors, "counters_by_object", counted_live)
         assert selectors.department_rows(leader, MARCH, now=NOW + timedelta(days=1), headers=headers)
         assert selectors.area_rows(leader, MARCH, now=NOW + timedelta(days=1), headers=headers)
-    # a handler's ranking is never read from the whole city's figures
+    # a handler sees each of their departments whole: theirs are the city's rows, read the same way
     handler = history.p["demo-handler"]
+    assert selectors.sees_departments_whole(handler)
+    for now in (NOW, NOW + timedelta(days=1), NOW + timedelta(days=9)):
+        for q in (MARCH, week):
+            headers = services.period_headers(q, now=now)
+            mine = selectors.department_rows(handler, q, now=now, headers=headers)
+            assert [r["code"] for r in mine] == ["LZ-CGJ"]
+            assert mine == selectors.department_rows(handler, q, now=now), (now, q)
+    assert mine[0]["indicators"]["reports"] > 0
+    with monkeypatch.context() as m:
+        m.setattr(selectors, "counters_by_object", counted_live)
+        headers = services.period_headers(MARCH, now=NOW + timedelta(days=1))
+        assert selectors.department_rows(handler, MARCH, now=NOW + timedelta(days=1), headers=headers)
+
+
+def test_a_department_seen_in_part_is_counted_over_what_is_seen(history, monkeypatch):
+    """An inspector sees a department's cases they reported, not all of them: their row of it counts
+    those only, never the city's, even with the snapshots at hand; a handler who is also an inspector
+    elsewhere sees that department in part too."""
+    from cityops.organization.models import Department, Membership
+
+    inspector = history.p["demo-inspector"]
+    handler_dept = Department.objects.get(code="LZ-CGJ")
+    others = Department.objects.exclude(pk=handler_dept.pk).exclude(kind="centre")
+    other = others.filter(is_active=True).first()
+    Membership.objects.create(user=history.p["demo-handler"], department=other, role="inspector")
+    Membership.objects.get_or_create(user=inspector, department=handler_dept, role="inspector")
+    names = ("demo-inspector", "demo-handler")
+    people = {name: get_user_model().objects.get(username=name) for name in names}
+    for name, person in people.items():
+        assert not selectors.sees_departments_whole(person), name
+
+    def from_city(*args, **kwargs):
+        raise AssertionError("read from the whole city's figures")
+
     headers = services.period_headers(MARCH, now=NOW)
-    mine = selectors.department_rows(handler, MARCH, now=NOW, headers=headers)
-    assert [r["code"] for r in mine] == ["LZ-CGJ"]
-    assert mine == selectors.department_rows(handler, MARCH, now=NOW)
+    live = {name: selectors.department_rows(person, MARCH, now=NOW) for name, person in people.items()}
+    with monkeypatch.context() as m:
+        m.setattr(selectors, "city_figures", from_city)
+        for name, person in people.items():
+            assert selectors.department_rows(person, MARCH, now=NOW, headers=headers) == live[name]
+    city = {r["code"]: r for r in selectors.department_rows(None, MARCH, now=NOW)}
+    seen = {r["code"]: r for r in live["demo-inspector"]}
+    assert seen["LZ-CGJ"]["indicators"]["reports"] < city["LZ-CGJ"]["indicators"]["reports"]
 
 
 def test_a_fact_write_makes_the_days_it_touches_stale(history):
