@@ -115,6 +115,7 @@ def pages(v: dict) -> list[tuple[str, str]]:
             out.append((who, f"/cases/{v[state]}/"))
     evaluation = ["/api/v1/evaluation/departments", "/api/v1/evaluation/areas", "/api/v1/evaluation/people"]
     evaluation += ["/api/v1/evaluation/areas?level=grid", "/api/v1/evaluation/departments?from={year}-01-01"]
+    evaluation += ["/api/v1/evaluation/areas?level=township", "/api/v1/evaluation/areas?from={year}-01-01"]
     evaluation += [
         "/dashboard/cases?indicator=handle_ontime_rate",
         "/dashboard/cases?indicator=reports&page=50",

@@ -190,8 +190,9 @@ class SnapshotDay(models.Model):
 
     Every write of a fact bumps ``changes`` on the days its anchors fall on (before and after the
     write); a computation records the value it started from in ``computed_changes``. The day's
-    snapshots are usable while the two agree, the version is current and they were computed after the
-    day ended. Reading ``changes`` before the facts makes a concurrent write look stale, never fresh.
+    snapshots are usable while the two agree, the version and the shape are current and they were
+    computed after the day ended. Reading ``changes`` before the facts makes a concurrent write look
+    stale, never fresh.
     """
 
     day = models.DateField(_("day"), primary_key=True)
@@ -199,6 +200,9 @@ class SnapshotDay(models.Model):
     computed_changes = models.BigIntegerField(_("fact changes when computed"), null=True, blank=True)
     computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
     version = models.PositiveIntegerField(_("formula version"), default=0)
+    # What the snapshots hold (services.SNAPSHOT_SHAPE): a day computed by an older release lacks
+    # what a newer one reads (1: the townships' counters), and is computed again.
+    shape = models.PositiveSmallIntegerField(_("snapshot shape"), default=0)
 
     class Meta:
         verbose_name = _("snapshot day")

@@ -187,6 +187,9 @@ def facts_rebuild(*, stale_only: bool = False, batch: int = 500) -> int:
 # snapshots
 
 SNAPSHOT_KINDS = (ObjectKind.CITY, ObjectKind.DEPARTMENT, ObjectKind.AREA)
+# What a day's snapshots hold, stored on its header (``SnapshotDay.shape``): raised when they come to
+# hold more, so that days computed before are computed again. 1: each county's townships.
+SNAPSHOT_SHAPE = 1
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -199,6 +202,7 @@ def snapshot_usable(header: SnapshotDay | None) -> bool:
     return (
         header is not None
         and header.version == formulas.FORMULA_VERSION
+        and header.shape == SNAPSHOT_SHAPE
         and header.computed_changes == header.changes
         and header.computed_at is not None
         and header.computed_at >= day_bounds(header.day)[1]
@@ -206,7 +210,8 @@ def snapshot_usable(header: SnapshotDay | None) -> bool:
 
 
 def snapshot_compute(*, day: date, now: datetime) -> int:
-    """Replace the snapshots of ``day`` with its figures as of ``now``: city, departments and counties.
+    """Replace the snapshots of ``day`` with its figures as of ``now``: city, departments and counties
+    (each with its townships).
 
     Counters are taken at ``now`` and carry the moments at which time alone will still change them
     (``metrics.flips``), so a usable snapshot equals the live count at any later moment.
@@ -236,7 +241,7 @@ def snapshot_compute(*, day: date, now: datetime) -> int:
         MetricSnapshot.objects.filter(day=day).delete()
         MetricSnapshot.objects.bulk_create(rows)
         SnapshotDay.objects.filter(day=day).update(
-            computed_changes=changes, computed_at=now, version=formulas.FORMULA_VERSION
+            computed_changes=changes, computed_at=now, version=formulas.FORMULA_VERSION, shape=SNAPSHOT_SHAPE
         )
     return len(rows)
 

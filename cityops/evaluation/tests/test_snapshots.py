@@ -5,15 +5,32 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import shapely
 from django.contrib.auth import get_user_model
 
 from cityops.evaluation import formulas, selectors, services
 from cityops.evaluation.metrics import Period
 from cityops.evaluation.models import CaseFact, ObjectKind, SnapshotDay
-from cityops.evaluation.tests.conftest import CHIEF, DISP, NOW, at
+from cityops.evaluation.tests.conftest import CHIEF, DISP, NOW, at, build
 
 pytestmark = pytest.mark.django_db
 MARCH = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31))
+
+
+@pytest.fixture
+def town_history(loop_world):
+    """The history with 潞州区's 东街街道 outlined around the point every case is reported at (the
+    reference data outlines no township), so that each case lies in a township."""
+    from cityops.geography.models import Area
+    from cityops.geography.services import area_boundary_set
+
+    area_boundary_set(
+        area=Area.objects.get(code="140403001"),
+        geometry=shapely.box(113.10, 36.18, 113.13, 36.21),
+        source="test",
+        now=NOW - timedelta(days=400),
+    )
+    return build(loop_world)
 
 
 def _nonzero(by_kind: dict) -> dict:
@@ -29,7 +46,8 @@ def _live(group: str | None, p: Period) -> dict:
     return selectors._group(CaseFact.objects.all(), group, p, selectors.PERIOD_COUNTERS)
 
 
-def test_flips_bring_a_day_forward_to_any_later_moment(history):
+def test_flips_bring_a_day_forward_to_any_later_moment(town_history):
+    history = town_history
     # open steps with due times ahead of the moment the snapshot is taken
     history.report("K", at(3, "17:40"), public=True)
     history.report("L", at(3, "17:35")).loop(
@@ -56,6 +74,17 @@ def test_flips_bring_a_day_forward_to_any_later_moment(history):
             for code, obj in figures["department"].items():
                 brought = selectors._brought_to(selectors._kinds(obj), obj.get("_flips", {}), t)
                 assert _nonzero(brought) == _nonzero(live.get(code, {})), (day, later, code)
+            # each county's townships, kept under it
+            live = _live("township_code", p)
+            towns = {
+                code: town
+                for obj in figures["area"].values()
+                for code, town in obj.get("_townships", {}).items()
+            }
+            assert set(towns) == {code for code in live if code} == {"140403001"}, (day, later)
+            for code, town in towns.items():
+                brought = selectors._brought_to(selectors._kinds(town), town.get("_flips", {}), t)
+                assert _nonzero(brought) == _nonzero(live[code]), (day, later, code)
 
 
 def _expected(q: selectors.Query, now) -> dict:
@@ -108,21 +137,28 @@ def test_the_dashboard_figures_from_snapshots_equal_the_live_computation(history
     assert {k: v for k, v in _shown(week, now).items() if k != "trend"} == _expected(week, now)
 
 
-def test_the_department_ranking_read_from_snapshots_equals_the_live_one(history, monkeypatch):
-    """The evaluation API ranks departments and counties for a whole-city viewer from the dashboard's figures
-    (snapshots of past days, today live, an ended period cached): the same rows as counted live."""
+def test_the_department_ranking_read_from_snapshots_equals_the_live_one(town_history, monkeypatch):
+    """The evaluation API ranks departments, counties and townships for a whole-city viewer from the
+    dashboard's figures (snapshots of past days, today live, an ended period cached): the same rows as
+    counted live."""
+    history = town_history
     leader = history.p["demo-leader"]
     week = selectors.Query(start=date(2026, 3, 2), end=date(2026, 3, 3))
     components = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31), kind="component")
-    compared = 0
+    townships = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31), level="township")
+    town_week = selectors.Query(start=date(2026, 3, 2), end=date(2026, 3, 3), level="township")
+    compared, towns = 0, 0
     for now in (NOW, NOW + timedelta(hours=2), NOW + timedelta(days=1), NOW + timedelta(days=9)):
-        for q in (MARCH, week, components):
+        for q in (MARCH, week, components, townships, town_week):
             headers = services.period_headers(q, now=now)
             for rows in (selectors.department_rows, selectors.area_rows):
                 fast = rows(leader, q, now=now, headers=headers)
                 assert fast == rows(leader, q, now=now), (rows, now, q)
                 compared += sum(1 for r in fast if r["indicators"]["reports"])
-    assert compared >= 20
+                if rows is selectors.area_rows and q.level == "township":
+                    assert all(r["level"] == "township" for r in fast)
+                    towns += sum(1 for r in fast if r["indicators"]["reports"])
+    assert compared >= 20 and towns >= 4
     # a period that reaches today is not counted over its facts at all (the past from snapshots)
     headers = services.period_headers(MARCH, now=NOW + timedelta(days=1))
 
@@ -133,6 +169,10 @@ def test_the_department_ranking_read_from_snapshots_equals_the_live_one(history,
         m.setattr(selectors, "counters_by_object", counted_live)
         assert selectors.department_rows(leader, MARCH, now=NOW + timedelta(days=1), headers=headers)
         assert selectors.area_rows(leader, MARCH, now=NOW + timedelta(days=1), headers=headers)
+        later = NOW + timedelta(days=1)
+        assert selectors.area_rows(
+            leader, townships, now=later, headers=services.period_headers(townships, now=later)
+        )
     # a handler sees each of their departments whole: theirs are the city's rows, read the same way
     handler = history.p["demo-handler"]
     assert selectors.sees_departments_whole(handler)
@@ -178,6 +218,20 @@ def test_a_department_seen_in_part_is_counted_over_what_is_seen(history, monkeyp
     city = {r["code"]: r for r in selectors.department_rows(None, MARCH, now=NOW)}
     seen = {r["code"]: r for r in live["demo-inspector"]}
     assert seen["LZ-CGJ"]["indicators"]["reports"] < city["LZ-CGJ"]["indicators"]["reports"]
+
+
+def test_a_day_computed_with_an_older_shape_is_computed_again(town_history):
+    """Snapshots computed before they kept the townships lack them: their days are not usable, and the
+    next read computes them again, with the townships."""
+    later = NOW + timedelta(days=1)
+    headers, _tracked = services.period_headers(MARCH, now=later)
+    assert headers and all(services.snapshot_usable(h) for h in headers)
+    SnapshotDay.objects.update(shape=services.SNAPSHOT_SHAPE - 1)
+    assert not any(services.snapshot_usable(h) for h in SnapshotDay.objects.all())
+    headers, _tracked = services.period_headers(MARCH, now=later)
+    assert all(h.shape == services.SNAPSHOT_SHAPE and services.snapshot_usable(h) for h in headers)
+    towns = selectors.city_figures(MARCH, now=later, headers=(headers, None))["township_counters"]
+    assert towns and any(c.get("reports") for by_kind in towns.values() for c in by_kind.values())
 
 
 def test_a_fact_write_makes_the_days_it_touches_stale(history):
