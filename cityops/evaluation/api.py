@@ -85,7 +85,7 @@ class EvaluationView(APIView):
         now = timezone.now()
         q = parse_query(request.query_params, today=timezone.localdate(now))
         # past days from the snapshots where the figures are the whole city's (see the selectors)
-        if (object_kind == "areas" and sees_whole_city(request.user)) or (
+        if (object_kind in ("areas", "people") and sees_whole_city(request.user)) or (
             object_kind == "departments" and selectors.sees_departments_whole(request.user)
         ):
             headers = services.period_headers(q, now=now)

@@ -159,6 +159,11 @@ class ObjectKind(models.TextChoices):
     DISPATCHER = "dispatcher", _("Dispatcher")
 
 
+# The object kind and code of the snapshot row that holds every person's counters of a day, keyed by
+# the person's key (``selectors.day_people``): one row a day, where a row per person would be hundreds.
+PEOPLE = "people"
+
+
 class MetricSnapshot(models.Model):
     """The counters of one day's cohorts and flows for one object, as known at ``computed_at``.
 
@@ -166,7 +171,8 @@ class MetricSnapshot(models.Model):
     time alone (an open step passing its due time), the moments (UTC microseconds) at which it grows,
     so the counters can be brought forward to any later moment without reading the facts. The city
     row also keeps ``_types`` and ``_grids`` (the day's reports per problem type and grid cell) and
-    ``_stock`` (the overdue stock, only seen live). ``SnapshotDay`` says whether a day is usable.
+    ``_stock`` (the overdue stock, only seen live); a county row its townships' (``_townships``).
+    ``SnapshotDay`` says whether a day is usable.
     """
 
     day = models.DateField(_("day"))

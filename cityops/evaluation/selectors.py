@@ -28,6 +28,7 @@ from cityops.evaluation import formulas, metrics
 from cityops.evaluation.formulas import KIND_SPLIT
 from cityops.evaluation.metrics import COUNTERS, PERSON_COUNTERS, PERSON_FIELD, SUMS, Period
 from cityops.evaluation.models import (
+    PEOPLE,
     CaseFact,
     GradeThreshold,
     MetricSnapshot,
@@ -339,9 +340,14 @@ def area_rows_of(data: dict[str, dict[str, dict]], *, level: str, kind: str = ""
     return rows
 
 
-def people_rows(user, q: Query, *, now: datetime) -> list[dict]:
-    p = q.period(now)
-    data = counters_by_person(user, p)
+def people_rows(user, q: Query, *, now: datetime, headers=None) -> list[dict]:
+    """Ranked people for the period ``q``: each counter attributed to whoever took its step. For a
+    whole-city viewer, with ``headers`` (``services.period_headers``), past days from their snapshots
+    as ``department_rows`` (``people_figures``; a month counted live: 0.5 s on SQLite at 1M cases)."""
+    if headers is not None and (user is None or sees_whole_city(user)):
+        data = people_figures(q, now=now, headers=headers)
+    else:
+        data = counters_by_person(user, q.period(now))
     visible = get_user_model().objects.filter(is_active=True) if user is None else people_list_for(user)
     roles: dict[int, list[str]] = {}
     for m in (
@@ -557,6 +563,80 @@ def snapshot_value(object_kind: str, code: str, day: date, key: str) -> int | No
 # whole-city figures of a period at once: what a day's snapshot holds, and the dashboard's reads
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def day_people(p: Period) -> dict[str, dict]:
+    """Every person's counters of ``p`` (``counters_by_person``), keyed by the person's key as text,
+    each with the moments at which time alone still moves them (``_flips``, as ``day_figures``): an
+    open step answered for by the assigned inspector turns overdue. The day's snapshot row ``PEOPLE``."""
+    out: dict[str, dict] = {str(pk): by_kind for pk, by_kind in counters_by_person(None, p).items()}
+    future = Q()
+    for field in FLIP_TIMES:
+        future |= Q(**{f"{field}__gte": p.as_of})
+    people = [f"{field}_id" for field in PERSON_COUNTERS]
+    rows = CaseFact.objects.filter(metrics.relevant(p)).filter(future).values(*people, *metrics.FLIP_FIELDS)
+    for row in rows:
+        for counter, moment in metrics.flips(row, p):
+            field = PERSON_FIELD.get(counter)
+            pk = row[f"{field}_id"] if field else None
+            if pk is None:
+                continue
+            by_kind = out.setdefault(str(pk), {}).setdefault("_flips", {}).setdefault(row["kind"], {})
+            by_kind.setdefault(counter, []).append(micros(moment))
+    for obj in out.values():
+        if "_flips" in obj:
+            obj["_flips"] = _sorted_flips(obj["_flips"])
+    return out
+
+
+def _people_from_snapshots(days: tuple[date, date]) -> tuple[dict, dict]:
+    """Every person's counters and flips of the snapshots of ``days``, merged (keys as text)."""
+    counters: dict[str, dict] = {}
+    flips: dict[str, dict] = {}
+    rows = MetricSnapshot.objects.filter(
+        object_kind=PEOPLE, object_code=PEOPLE, day__gte=days[0], day__lte=days[1]
+    ).values_list("counters", flat=True)
+    for by_person in rows:
+        for pk, obj in by_person.items():
+            merged = counters.setdefault(pk, {})
+            for kind, c in _kinds(obj).items():
+                merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+            _add_flips(flips.setdefault(pk, {}), obj.get("_flips", {}))
+    return counters, {pk: _sorted_flips(f) for pk, f in flips.items()}
+
+
+def people_figures(q: Query, *, now: datetime, headers: tuple) -> dict[int, dict[str, dict]]:
+    """Every person's counters of the period ``q`` for a whole-city viewer (``headers``: the pair
+    ``services.period_headers`` gives), equal to ``counters_by_person(None, ...)``: past days from
+    their snapshots, merged once per change of any of them and brought forward to now, today live; a
+    period that has ended counted once per change of its facts, as the dashboard's figures are."""
+    days, tracked = headers
+    today = timezone.localdate(now)
+    yesterday = today - timedelta(days=1)
+    if q.end < today:
+        token = [(h.day, h.changes) for h in tracked or []]
+        key = ("people", _SHAPE, formulas.FORMULA_VERSION, q.start, q.end, token)
+        return _cached(key, lambda: counters_by_person(None, q.period(now)))
+    out: dict[int, dict[str, dict]] = {}
+    if q.start <= yesterday:
+        past = (q.start, yesterday)
+        stamp = [(h.day, h.computed_at, h.computed_changes) for h in days if past[0] <= h.day <= past[1]]
+        key = ("people-snapshots", _SHAPE, formulas.FORMULA_VERSION, past, stamp)
+        counters, flips = _cached(key, lambda: _people_from_snapshots(past))
+        at = micros(now)
+        for pk in counters.keys() | flips.keys():
+            out[int(pk)] = _brought_to(counters.get(pk, {}), flips.get(pk, {}), at)
+    if q.start <= today:
+        live = counters_by_person(
+            None, Period(start=day_start(today), end=day_start(today + timedelta(days=1)), as_of=now)
+        )
+        for pk, by_kind in live.items():
+            merged = out.setdefault(pk, {})
+            for kind, c in by_kind.items():
+                merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+    return out
+
+
 # Due times that may still lie ahead; only rows with one of them can change with time alone.
 FLIP_TIMES = ("verify_due", "file_due", "dispatch_due", "handle_due", "check_due", "file_end")
 
@@ -748,6 +828,7 @@ def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date,
         rows = (
             MetricSnapshot.objects.filter(day__gte=days[0], day__lte=days[1])
             .exclude(object_kind=ObjectKind.CITY)
+            .exclude(object_kind=PEOPLE)
             .values_list("object_kind", "object_code", "counters")
         )
         for object_kind, code, counters in rows:
@@ -773,8 +854,8 @@ def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date,
 
 
 # What the cached figures hold, as part of their keys: a process of an older release sharing the cache
-# must not read figures of another shape (2: the counties' full counters; 3: the townships').
-_SHAPE = 3
+# must not read figures of another shape (2: the counties' full counters; 3: the townships'; 4: people).
+_SHAPE = 4
 
 
 def _cached(key_parts: tuple, compute):

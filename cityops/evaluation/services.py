@@ -20,6 +20,7 @@ from cityops.core.calendar import load_calendar
 from cityops.core.db import insert
 from cityops.evaluation import formulas, metrics
 from cityops.evaluation.models import (
+    PEOPLE,
     CaseFact,
     GradeThreshold,
     MetricSnapshot,
@@ -188,8 +189,8 @@ def facts_rebuild(*, stale_only: bool = False, batch: int = 500) -> int:
 
 SNAPSHOT_KINDS = (ObjectKind.CITY, ObjectKind.DEPARTMENT, ObjectKind.AREA)
 # What a day's snapshots hold, stored on its header (``SnapshotDay.shape``): raised when they come to
-# hold more, so that days computed before are computed again. 1: each county's townships.
-SNAPSHOT_SHAPE = 1
+# hold more, so that days computed before are computed again. 1: each county's townships; 2: people.
+SNAPSHOT_SHAPE = 2
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -211,7 +212,7 @@ def snapshot_usable(header: SnapshotDay | None) -> bool:
 
 def snapshot_compute(*, day: date, now: datetime) -> int:
     """Replace the snapshots of ``day`` with its figures as of ``now``: city, departments and counties
-    (each with its townships).
+    (each with its townships), and every person's (one row, ``PEOPLE``).
 
     Counters are taken at ``now`` and carry the moments at which time alone will still change them
     (``metrics.flips``), so a usable snapshot equals the live count at any later moment.
@@ -228,6 +229,12 @@ def snapshot_compute(*, day: date, now: datetime) -> int:
         for kind in SNAPSHOT_KINDS
         for code, c in figures[kind].items()
     ]
+    people = selectors.day_people(metrics.Period(start=start, end=end, as_of=now))
+    rows.append(
+        MetricSnapshot(
+            day=day, object_kind=PEOPLE, object_code=PEOPLE, counters=people, version=v, computed_at=now
+        )
+    )
     city = next(r for r in rows if r.object_kind == ObjectKind.CITY)
     # The stock of overdue cases can only be seen live: taken when the day is today, kept afterwards.
     if start <= now < end:

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from cityops.evaluation import formulas, selectors, services
 from cityops.evaluation.metrics import Period
 from cityops.evaluation.models import CaseFact, ObjectKind, SnapshotDay
-from cityops.evaluation.tests.conftest import CHIEF, DISP, NOW, at, build
+from cityops.evaluation.tests.conftest import CHIEF, DISP, HANDLER, NOW, at, build
 
 pytestmark = pytest.mark.django_db
 MARCH = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31))
@@ -53,10 +53,23 @@ def test_flips_bring_a_day_forward_to_any_later_moment(town_history):
     history.report("L", at(3, "17:35")).loop(
         "L", [("file", CHIEF, "17:38"), ("dispatch", DISP, "17:40")], day=3
     )
+    # a check the reporting inspector answers for, still open: a person's counters move with time too
+    history.report("M", at(3, "17:20")).loop(
+        "M",
+        [
+            ("file", CHIEF, "17:22"),
+            ("dispatch", DISP, "17:24"),
+            ("accept", HANDLER, "17:26"),
+            ("report_done", HANDLER, "17:30"),
+        ],
+        day=3,
+    )
     taken = at(3, "17:45")
+    people = {}
     for day in (date(2026, 3, 2), date(2026, 3, 3)):
         start, end = services.day_bounds(day)
         figures = selectors.day_figures(Period(start, end, taken), flips=True)
+        people[day] = selectors.day_people(Period(start, end, taken))
         assert day == date(2026, 3, 2) or figures["city"]["city"]["_flips"]  # Tuesday has open steps
         for later in (
             taken,
@@ -85,6 +98,15 @@ def test_flips_bring_a_day_forward_to_any_later_moment(town_history):
             for code, town in towns.items():
                 brought = selectors._brought_to(selectors._kinds(town), town.get("_flips", {}), t)
                 assert _nonzero(brought) == _nonzero(live[code]), (day, later, code)
+            # every person's, in the day's one row of people (the assigned inspector answers for an
+            # open verification: it has flips)
+            assert day == date(2026, 3, 2) or any("_flips" in obj for obj in people[day].values())
+            live = {pk: _nonzero(v) for pk, v in selectors.counters_by_person(None, p).items() if _nonzero(v)}
+            brought = {
+                int(pk): _nonzero(selectors._brought_to(selectors._kinds(obj), obj.get("_flips", {}), t))
+                for pk, obj in people[day].items()
+            }
+            assert {pk: v for pk, v in brought.items() if v} == live, (day, later)
 
 
 def _expected(q: selectors.Query, now) -> dict:
@@ -151,7 +173,7 @@ def test_the_department_ranking_read_from_snapshots_equals_the_live_one(town_his
     for now in (NOW, NOW + timedelta(hours=2), NOW + timedelta(days=1), NOW + timedelta(days=9)):
         for q in (MARCH, week, components, townships, town_week):
             headers = services.period_headers(q, now=now)
-            for rows in (selectors.department_rows, selectors.area_rows):
+            for rows in (selectors.department_rows, selectors.area_rows, selectors.people_rows):
                 fast = rows(leader, q, now=now, headers=headers)
                 assert fast == rows(leader, q, now=now), (rows, now, q)
                 compared += sum(1 for r in fast if r["indicators"]["reports"])
@@ -173,6 +195,22 @@ def test_the_department_ranking_read_from_snapshots_equals_the_live_one(town_his
         assert selectors.area_rows(
             leader, townships, now=later, headers=services.period_headers(townships, now=later)
         )
+    # people: only today is counted over the facts, the month's past days come from their snapshots
+    periods = []
+    by_person = selectors.counters_by_person
+
+    def counted(user, p):
+        periods.append(p.end - p.start)
+        return by_person(user, p)
+
+    with monkeypatch.context() as m:
+        m.setattr(selectors, "counters_by_person", counted)
+        later = NOW + timedelta(days=1)
+        people = selectors.people_rows(
+            leader, MARCH, now=later, headers=services.period_headers(MARCH, now=later)
+        )
+    assert periods == [timedelta(days=1)]
+    assert any(r["indicators"]["reports"] for r in people)
     # a handler sees each of their departments whole: theirs are the city's rows, read the same way
     handler = history.p["demo-handler"]
     assert selectors.sees_departments_whole(handler)
