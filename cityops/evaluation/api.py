@@ -84,10 +84,7 @@ class EvaluationView(APIView):
             raise NotFound(_("No such page."))
         now = timezone.now()
         q = parse_query(request.query_params, today=timezone.localdate(now))
-        # past days from the snapshots where the figures are the whole city's (see the selectors)
-        if (object_kind in ("areas", "people") and sees_whole_city(request.user)) or (
-            object_kind == "departments" and selectors.sees_departments_whole(request.user)
-        ):
+        if sees_whole_city(request.user):  # past days from the snapshots (see the selectors)
             headers = services.period_headers(q, now=now)
             rows = selectors.ROWS[object_kind](request.user, q, now=now, headers=headers)
         else:

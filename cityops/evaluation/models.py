@@ -159,8 +159,10 @@ class ObjectKind(models.TextChoices):
     DISPATCHER = "dispatcher", _("Dispatcher")
 
 
-# The object kind and code of the snapshot row that holds every person's counters of a day, keyed by
-# the person's key (``selectors.day_people``): one row a day, where a row per person would be hundreds.
+# The code of the city's second snapshot row of a day, every person's counters keyed by the person's key
+# (``selectors.day_people``): one row a day, where a row per person would be hundreds. Under the city's
+# kind, so that a reader of an earlier release (which reads the city row by its code and takes every
+# other kind for a department or an area) never meets it.
 PEOPLE = "people"
 
 
@@ -207,8 +209,11 @@ class SnapshotDay(models.Model):
     computed_at = models.DateTimeField(_("computed"), null=True, blank=True)
     version = models.PositiveIntegerField(_("formula version"), default=0)
     # What the snapshots hold (services.SNAPSHOT_SHAPE): a day computed by an older release lacks
-    # what a newer one reads (1: the townships' counters), and is computed again.
+    # what a newer one reads (the townships' and the people's counters), and is computed again. The
+    # shape holds for the computation at ``shaped_at`` only: a process of an older release that
+    # computes the day again sets ``computed_at`` and leaves both as they were.
     shape = models.PositiveSmallIntegerField(_("snapshot shape"), default=0)
+    shaped_at = models.DateTimeField(_("shape computed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("snapshot day")

@@ -204,6 +204,7 @@ def snapshot_usable(header: SnapshotDay | None) -> bool:
         header is not None
         and header.version == formulas.FORMULA_VERSION
         and header.shape == SNAPSHOT_SHAPE
+        and header.shaped_at == header.computed_at
         and header.computed_changes == header.changes
         and header.computed_at is not None
         and header.computed_at >= day_bounds(header.day)[1]
@@ -212,7 +213,7 @@ def snapshot_usable(header: SnapshotDay | None) -> bool:
 
 def snapshot_compute(*, day: date, now: datetime) -> int:
     """Replace the snapshots of ``day`` with its figures as of ``now``: city, departments and counties
-    (each with its townships), and every person's (one row, ``PEOPLE``).
+    (each with its townships), and every person's (the city's row ``PEOPLE``).
 
     Counters are taken at ``now`` and carry the moments at which time alone will still change them
     (``metrics.flips``), so a usable snapshot equals the live count at any later moment.
@@ -232,10 +233,15 @@ def snapshot_compute(*, day: date, now: datetime) -> int:
     people = selectors.day_people(metrics.Period(start=start, end=end, as_of=now))
     rows.append(
         MetricSnapshot(
-            day=day, object_kind=PEOPLE, object_code=PEOPLE, counters=people, version=v, computed_at=now
+            day=day,
+            object_kind=ObjectKind.CITY,
+            object_code=PEOPLE,
+            counters=people,
+            version=v,
+            computed_at=now,
         )
     )
-    city = next(r for r in rows if r.object_kind == ObjectKind.CITY)
+    city = next(r for r in rows if r.object_kind == ObjectKind.CITY and r.object_code == "city")
     # The stock of overdue cases can only be seen live: taken when the day is today, kept afterwards.
     if start <= now < end:
         city.counters["_stock"] = {"overdue_now": selectors.overdue_now(None, now), "at": now.isoformat()}
@@ -248,7 +254,11 @@ def snapshot_compute(*, day: date, now: datetime) -> int:
         MetricSnapshot.objects.filter(day=day).delete()
         MetricSnapshot.objects.bulk_create(rows)
         SnapshotDay.objects.filter(day=day).update(
-            computed_changes=changes, computed_at=now, version=formulas.FORMULA_VERSION, shape=SNAPSHOT_SHAPE
+            computed_changes=changes,
+            computed_at=now,
+            version=formulas.FORMULA_VERSION,
+            shape=SNAPSHOT_SHAPE,
+            shaped_at=now,
         )
     return len(rows)
 

@@ -126,7 +126,7 @@ def test_snapshots_are_computed_incrementally_and_recomputed_on_a_version_bump(h
     assert MetricSnapshot.objects.filter(
         day=date(2026, 3, 2), object_kind="department", object_code="LZ-CGJ"
     ).exists()
-    today = MetricSnapshot.objects.get(day=date(2026, 3, 4), object_kind="city")
+    today = MetricSnapshot.objects.get(day=date(2026, 3, 4), object_kind="city", object_code="city")
     assert today.counters["_stock"]["overdue_now"] == 3
     assert snapshots_update(now=NOW, days=3) == [date(2026, 3, 4)]  # past days are final, today moves
     monkeypatch.setattr(formulas, "FORMULA_VERSION", formulas.FORMULA_VERSION + 1)
@@ -241,7 +241,7 @@ def test_the_snapshot_command_computes_only_what_is_missing(history):
     assert first > 0
     call_command("evaluation_snapshot", "--days", "2", stdout=out)
     assert MetricSnapshot.objects.count() == first
-    assert MetricSnapshot.objects.filter(object_kind="city").count() == 3
+    assert MetricSnapshot.objects.filter(object_kind="city", object_code="city").count() == 3
 
 
 def test_a_long_visible_list_checks_each_fact_against_its_case(history, loop_world, monkeypatch):
