@@ -587,9 +587,7 @@ def _people_from_snapshots(days: tuple[date, date]) -> tuple[dict, dict]:
     )
     for (by_person,) in _with_counters(rows):
         for pk, obj in by_person.items():
-            merged = counters.setdefault(pk, {})
-            for kind, c in _kinds(obj).items():
-                merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+            _add_kinds(counters, pk, obj)
             _add_flips(flips.setdefault(pk, {}), obj.get("_flips", {}))
     return counters, {pk: _sorted_flips(f) for pk, f in flips.items()}
 
@@ -620,9 +618,7 @@ def people_figures(q: Query, *, now: datetime, headers: tuple) -> dict[int, dict
             None, Period(start=day_start(today), end=day_start(today + timedelta(days=1)), as_of=now)
         )
         for pk, by_kind in live.items():
-            merged = out.setdefault(pk, {})
-            for kind, c in by_kind.items():
-                merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+            _add_kinds(out, pk, by_kind)
     return out
 
 
@@ -763,6 +759,13 @@ def _kinds(obj: dict) -> dict[str, dict]:
     return {k: v for k, v in obj.items() if not k.startswith("_")}
 
 
+def _add_kinds(into: dict, key, obj: dict) -> None:
+    """Add the counters per kind of ``obj`` (a snapshot's or a live object) to ``into[key]``."""
+    merged = into.setdefault(key, {})
+    for kind, c in _kinds(obj).items():
+        merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+
+
 def _add_flips(into: dict, flips: dict) -> None:
     for kind, by_counter in flips.items():
         for counter, moments in by_counter.items():
@@ -832,16 +835,12 @@ def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date,
                 n = sum(c.get("reports", 0) for c in _kinds(counters).values())
                 out["areas"][code] = out["areas"].get(code, 0) + n
                 for township, obj in counters.get("_townships", {}).items():
-                    merged = out["township_counters"].setdefault(township, {})
-                    for kind, c in _kinds(obj).items():
-                        merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+                    _add_kinds(out["township_counters"], township, obj)
                     _add_flips(out["township_flips"].setdefault(township, {}), obj.get("_flips", {}))
                 into, flips = out["area_counters"], out["area_flips"]
             else:
                 into, flips = out["departments"], out["department_flips"]
-            merged = into.setdefault(code, {})
-            for kind, c in _kinds(counters).items():
-                merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+            _add_kinds(into, code, counters)
             _add_flips(flips.setdefault(code, {}), counters.get("_flips", {}))
     out["city_flips"] = _sorted_flips(out["city_flips"])
     for name in ("department_flips", "area_flips", "township_flips"):
@@ -961,21 +960,15 @@ def dashboard_figures(
             for kind, c in _kinds(part["city"]["city"]).items():
                 city[kind] = formulas.add_counters(city.get(kind, {}), c)
             for code, obj in part["department"].items():
-                merged = departments.setdefault(code, {})
-                for kind, c in _kinds(obj).items():
-                    merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+                _add_kinds(departments, code, obj)
             for code, obj in part["area"].items():
                 n = sum(c.get("reports", 0) for c in _kinds(obj).values())
                 if n:
                     areas[code] = areas.get(code, 0) + n
                 if counties:
-                    merged = area_counters.setdefault(code, {})
-                    for kind, c in _kinds(obj).items():
-                        merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+                    _add_kinds(area_counters, code, obj)
                     for township, town in obj.get("_townships", {}).items():
-                        merged = township_counters.setdefault(township, {})
-                        for kind, c in _kinds(town).items():
-                            merged[kind] = formulas.add_counters(merged.get(kind, {}), c)
+                        _add_kinds(township_counters, township, town)
             for code, kind, n, name in part["city"]["city"]["_types"]:
                 n0, name0 = types.get((code, kind), (0, name))
                 types[(code, kind)] = (n0 + n, max(name0, name))

@@ -223,32 +223,23 @@ def snapshot_compute(*, day: date, now: datetime) -> int:
     header, _created = SnapshotDay.objects.get_or_create(day=day)
     changes = header.changes  # read before the facts: a write in between makes the result stale
     start, end = day_bounds(day)
-    figures = selectors.day_figures(metrics.Period(start=start, end=end, as_of=now), flips=True)
+    period = metrics.Period(start=start, end=end, as_of=now)
+    figures = selectors.day_figures(period, flips=True)
+    objects = [(kind, code, c) for kind in SNAPSHOT_KINDS for code, c in figures[kind].items()]
+    objects.append((ObjectKind.CITY, PEOPLE, selectors.day_people(period)))
     v = formulas.FORMULA_VERSION
     rows = [
         MetricSnapshot(day=day, object_kind=kind, object_code=code, counters=c, version=v, computed_at=now)
-        for kind in SNAPSHOT_KINDS
-        for code, c in figures[kind].items()
+        for kind, code, c in objects
     ]
-    people = selectors.day_people(metrics.Period(start=start, end=end, as_of=now))
-    rows.append(
-        MetricSnapshot(
-            day=day,
-            object_kind=ObjectKind.CITY,
-            object_code=PEOPLE,
-            counters=people,
-            version=v,
-            computed_at=now,
-        )
-    )
-    city = next(r for r in rows if r.object_kind == ObjectKind.CITY and r.object_code == "city")
+    city = figures["city"]["city"]  # the city row's counters
     # The stock of overdue cases can only be seen live: taken when the day is today, kept afterwards.
     if start <= now < end:
-        city.counters["_stock"] = {"overdue_now": selectors.overdue_now(None, now), "at": now.isoformat()}
+        city["_stock"] = {"overdue_now": selectors.overdue_now(None, now), "at": now.isoformat()}
     else:
         old = MetricSnapshot.objects.filter(day=day, object_kind=ObjectKind.CITY, object_code="city").first()
         if old and "_stock" in old.counters:
-            city.counters["_stock"] = old.counters["_stock"]
+            city["_stock"] = old.counters["_stock"]
     with transaction.atomic():
         SnapshotDay.objects.select_for_update().filter(day=day).first()  # one writer per day at a time
         MetricSnapshot.objects.filter(day=day).delete()
