@@ -195,6 +195,29 @@ ANCHORS = (
 )
 
 
+# Every field a counter compares with ``as_of`` (``_done_by``, ``_open_at``, the due times, ``_to_close``,
+# ``_closed_by``, ``overdue_now``); an anchor is compared with it only inside its period. A row whose
+# fields here all lie before the end of a period counts in that period the same at every ``as_of``
+# from its end on.
+AS_OF_FIELDS = (
+    *(f"{s}_{x}" for s in STEPS for x in ("end", "due")),
+    "close_end",
+    "due_at",
+)
+
+
+def settles_at(row: dict) -> datetime | None:
+    """The latest of ``row``'s ``AS_OF_FIELDS`` (``CaseFact.settles_at``): from then on, until the row
+    is written again, each counter counts it the same at every ``as_of``."""
+    moments = [t for t in (row.get(f) for f in AS_OF_FIELDS) if t is not None]
+    return max(moments) if moments else None
+
+
+def moving_after(t: datetime) -> Q:
+    """Rows that may count differently at ``t`` and at a later moment (``settles_at`` not before ``t``)."""
+    return Q(settles_at__gte=t)
+
+
 def relevant(p: Period) -> Q:
     """Rows that may count in some period counter (lets the database use the anchor indexes)."""
     q = Q()

@@ -108,6 +108,10 @@ class CaseFact(models.Model):
     rating = models.CharField(_("satisfaction"), max_length=12, choices=Rating.choices, blank=True)
     version = models.PositiveIntegerField(default=0)
     case_updated_at = models.DateTimeField(null=True, blank=True)
+    # The latest moment any counter compares with the time it is taken at (``metrics.AS_OF_FIELDS``):
+    # from then until the fact is next written its counters are the same at every moment, so an ended
+    # period's figures can be read from snapshots taken later (``selectors.dashboard_figures``).
+    settles_at = models.DateTimeField(_("counters settle"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case fact")
@@ -120,6 +124,13 @@ class CaseFact(models.Model):
             models.Index(fields=["reported_at"], name="fact_reported"),
             models.Index(fields=["state", "due_at"], name="fact_state_due"),
             models.Index(fields=["county_code", "reported_at"], name="fact_county_reported"),
+            # the facts of an ended period that still moved after its end, read from the index alone
+            # (``selectors.settled_after``): its first two columns are two ranges
+            models.Index(
+                fields=["settles_at", "reported_at", "case"],
+                name="fact_settles",
+                condition=Q(settles_at__isnull=False),
+            ),
             *(
                 models.Index(fields=fields, name=name, condition=Q(**{f"{fields[0]}__isnull": False}))
                 for fields, name in [

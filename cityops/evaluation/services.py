@@ -83,6 +83,7 @@ def fact_values_with(case: Case, events, timing) -> dict:
         work_seconds=work_seconds,
     )
     values["case_updated_at"] = case.updated_at
+    values["settles_at"] = metrics.settles_at(values)
     return values
 
 
@@ -254,10 +255,12 @@ def snapshot_compute(*, day: date, now: datetime) -> int:
     return len(rows)
 
 
-def snapshots_ensure(*, first: date, last: date, now: datetime) -> list[SnapshotDay]:
+def snapshots_ensure(*, first: date, last: date, now: datetime, most: int | None = None) -> list[SnapshotDay]:
     """Make the snapshots of the past days ``first``..``last`` usable (computing those that are not).
 
     Returns the headers of the days in order; normally one query. Days from today on are left alone.
+    With ``most``: where more days than that need computing, none is computed and only the usable
+    days' headers are returned.
     """
     last = min(last, timezone.localdate(now) - timedelta(days=1))
     if last < first:
@@ -265,6 +268,8 @@ def snapshots_ensure(*, first: date, last: date, now: datetime) -> list[Snapshot
     headers = {h.day: h for h in SnapshotDay.objects.filter(day__gte=first, day__lte=last)}
     stale = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     stale = [d for d in stale if not snapshot_usable(headers.get(d))]
+    if most is not None and len(stale) > most:
+        return [headers[d] for d in sorted(headers) if snapshot_usable(headers[d])]
     for d in stale:
         snapshot_compute(day=d, now=now)
     if stale:
@@ -272,16 +277,26 @@ def snapshots_ensure(*, first: date, last: date, now: datetime) -> list[Snapshot
     return [headers[d] for d in sorted(headers)]
 
 
+# An ended period is read from its days' snapshots when at most this many of them need computing
+# first (a day takes about 0.13 s at 1M cases on SQLite); else it is counted over its facts once.
+ENDED_STALE_MOST = 31
+
+
 def period_headers(q, *, now: datetime) -> tuple[list[SnapshotDay], list[SnapshotDay] | None]:
     """What ``selectors.dashboard_figures`` reads a period ``q`` (``selectors.Query``) from: the usable
-    snapshots of the past days of the period and of the 30-day trend (computed here where missing),
-    and for a period that has ended the headers of its days (made where missing)."""
+    snapshots of the past days of the period and of the 30-day trend (computed here where missing;
+    for a period that has ended, only where few are), and for a period that has ended the headers
+    of its days (made where missing)."""
     today = timezone.localdate(now)
     trend_first, ended = today - timedelta(days=29), q.end < today
     first = trend_first if ended else min(q.start, trend_first)
-    headers = snapshots_ensure(first=first, last=today - timedelta(days=1), now=now)
-    tracked = snapshot_days_track(first=q.start, last=q.end) if ended else None
-    return headers, tracked
+    if not ended:
+        return snapshots_ensure(first=first, last=today - timedelta(days=1), now=now), None
+    tracked = snapshot_days_track(first=q.start, last=q.end)  # before the facts are read
+    headers = {h.day: h for h in snapshots_ensure(first=first, last=today - timedelta(days=1), now=now)}
+    for h in snapshots_ensure(first=q.start, last=q.end, now=now, most=ENDED_STALE_MOST):
+        headers.setdefault(h.day, h)
+    return [headers[d] for d in sorted(headers)], tracked
 
 
 def snapshot_days_track(*, first: date, last: date) -> list[SnapshotDay]:

@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db.models import F
 
-from cityops.evaluation import report, selectors
+from cityops.evaluation import report, selectors, services
+from cityops.evaluation.models import SnapshotDay
 from cityops.evaluation.tests.conftest import HANDLER, INSP, NOW, TZ
 
 APRIL = datetime(2026, 4, 2, 12, 0, tzinfo=TZ)  # March has ended
@@ -16,24 +18,33 @@ APRIL = datetime(2026, 4, 2, 12, 0, tzinfo=TZ)  # March has ended
 
 @pytest.fixture(autouse=True)
 def _passes(monkeypatch):
-    """Counts the passes over a period's facts (``selectors._groups``: the month's GROUP BY); not the
-    one-day passes of the snapshots computed on the way (``selectors.day_people``)."""
+    """Counts the passes over a period's facts (``selectors._groups``: the month's GROUP BY, "all"), the
+    computations of an ended period from its days' snapshots ("ended") and their passes over the few
+    facts that moved after its end ("moved", read by their keys); not the one-day passes of the
+    snapshots computed on the way (``selectors.day_people``)."""
     calls = []
     real = selectors._groups
 
-    def counted(qs, groups, p, keys):
+    def counted(qs, groups, p, keys, *, scope=None):
         if p.end - p.start > timedelta(days=1):
-            calls.append(1)
-        return real(qs, groups, p, keys)
+            calls.append("moved" if scope is not None else "all")
+        return real(qs, groups, p, keys, scope=scope)
 
+    def settled_after(p):
+        calls.append("ended")  # an ended period computed from its days' snapshots
+        return real_settled(p)
+
+    real_settled = selectors.settled_after
     monkeypatch.setattr(selectors, "_groups", counted)
+    monkeypatch.setattr(selectors, "settled_after", settled_after)
     _passes.calls = calls
 
 
-def _build(user, now) -> tuple[dict, int]:
+def _build(user, now, kind: str = "all") -> tuple[dict, int]:
+    """The report of March and the passes of ``kind`` it made."""
     before = len(_passes.calls)
     data = report.build(user, "2026-03", now=now)
-    return data, len(_passes.calls) - before
+    return data, _passes.calls[before:].count(kind)
 
 
 def _counters(data: dict) -> list:
@@ -41,12 +52,17 @@ def _counters(data: dict) -> list:
 
 
 @pytest.mark.django_db
-def test_an_ended_month_is_counted_again_only_when_a_fact_of_its_days_changes(history, loop_world):
+def test_an_ended_month_is_counted_again_only_when_a_fact_of_its_days_changes(
+    history, loop_world, monkeypatch
+):
     leader, handler = loop_world["demo-leader"], loop_world[HANDLER]
-    first, grouped = _build(leader, APRIL)
-    assert grouped == 1
-    again, grouped = _build(leader, APRIL)
-    assert grouped == 0 and _counters(again) == _counters(first)
+    before = len(_passes.calls)
+    # the whole city's from the snapshots of March's days: no pass over all of its facts
+    first, ended = _build(leader, APRIL, "ended")
+    assert ended == 1
+    again, ended = _build(leader, APRIL, "ended")
+    assert ended == 0 and _counters(again) == _counters(first)
+    assert _passes.calls[before:].count("all") == 0
     # another visibility is counted on its own, and kept on its own
     mine, grouped = _build(handler, APRIL)
     assert grouped == 1 and _counters(mine) != _counters(first)
@@ -56,11 +72,18 @@ def test_an_ended_month_is_counted_again_only_when_a_fact_of_its_days_changes(hi
     # case H (reported on 3 March, never verified) is verified late in March, after the report was
     # counted: the days of its anchors are touched, and the report is counted again with it
     history.act("H", "verify", INSP, datetime(2026, 3, 31, 10, 0, tzinfo=TZ))
-    after, grouped = _build(leader, APRIL)
-    assert grouped == 1 and _counters(after) != _counters(first)
+    after, ended = _build(leader, APRIL, "ended")
+    assert ended == 1 and _counters(after) != _counters(first)
     cache.clear()
     assert _counters(report.build(leader, "2026-03", now=APRIL)) == _counters(after)
-    assert _build(leader, APRIL)[1] == 0
+    assert _build(leader, APRIL, "ended")[1] == 0
+    # and as the month's facts count when counted over all of them
+    cache.clear()
+    # more of its days out of date than are computed on the way: counted over its facts
+    SnapshotDay.objects.filter(day__month=3).update(changes=F("changes") + 1)
+    monkeypatch.setattr(services, "ENDED_STALE_MOST", 0)
+    live, grouped = _build(leader, APRIL)
+    assert grouped == 1 and _counters(live) == _counters(after)
 
 
 @pytest.mark.django_db

@@ -126,11 +126,7 @@ def _expected(q: selectors.Query, now) -> dict:
 
 
 def _shown(q: selectors.Query, now) -> dict:
-    today = now.astimezone(NOW.tzinfo).date()
-    ended = q.end < today
-    first = today - timedelta(days=29) if ended else min(q.start, today - timedelta(days=29))
-    headers = services.snapshots_ensure(first=first, last=today - timedelta(days=1), now=now)
-    tracked = services.snapshot_days_track(first=q.start, last=q.end) if ended else None
+    headers, tracked = services.period_headers(q, now=now)
     f = selectors.dashboard_figures(q, now=now, headers=headers, period_headers=tracked)
     return {
         "city": _nonzero(f["city"]),

@@ -1,0 +1,198 @@
+"""An ended period read from its days' snapshots counts as its facts count as of its end: the snapshots
+count as of now, and the facts that still moved after the end (``CaseFact.settles_at``) are corrected."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import shapely
+from django.apps import apps as django_apps
+from django.db import connection
+
+from cityops.evaluation import metrics, selectors, services
+from cityops.evaluation.metrics import COUNTERS, Period
+from cityops.evaluation.models import CaseFact
+from cityops.evaluation.tests.conftest import CHIEF, DISP, HANDLER, INSP, NOW, TZ, at, build
+
+pytestmark = pytest.mark.django_db
+
+WEEK = selectors.Query(start=date(2026, 3, 2), end=date(2026, 3, 3))
+TUESDAY = selectors.Query(start=date(2026, 3, 3), end=date(2026, 3, 3))
+MONDAY = selectors.Query(start=date(2026, 3, 2), end=date(2026, 3, 2))
+# after every event of the history below
+MOMENTS = (
+    datetime(2026, 3, 5, 18, 0, tzinfo=TZ),
+    datetime(2026, 3, 6, 9, 0, tzinfo=TZ),
+    NOW + timedelta(days=9),
+)
+
+
+@pytest.fixture
+def moving_history(loop_world):
+    """The worked example with 东街街道 outlined (the reference data outlines no township), and cases
+    whose steps were still open when Tuesday ended: due on Wednesday, acted on on Wednesday and
+    Thursday."""
+    from cityops.geography.models import Area
+    from cityops.geography.services import area_boundary_set
+
+    area_boundary_set(
+        area=Area.objects.get(code="140403001"),
+        geometry=shapely.box(113.10, 36.18, 113.13, 36.21),
+        source="test",
+        now=NOW - timedelta(days=400),
+    )
+    h = build(loop_world)
+    h.report("K", at(3, "17:40"), public=True)  # verification due on Wednesday, never verified
+    h.report("L", at(3, "17:35")).loop("L", [("file", CHIEF, "17:38"), ("dispatch", DISP, "17:40")], day=3)
+    h.loop("L", [("accept", HANDLER, "10:00")], day=4)
+    h.loop("L", [("report_done", HANDLER, "09:00"), ("check_pass", INSP, "09:30")], day=5)
+    h.act("C", "report_done", HANDLER, at(5, "11:00"))  # late, two days after the period
+    h.act("F", "close", CHIEF, at(4, "15:00"))  # its closing was due on Wednesday
+    # handled and checked on Tuesday well before its handling was due (Wednesday morning), never
+    # closed: it becomes due for closing on Wednesday, by time alone, with every step before it done
+    h.report("M", at(3, "16:00")).loop("M", [
+        ("file", CHIEF, "16:05"), ("dispatch", DISP, "16:10"), ("accept", HANDLER, "16:15"),
+        ("report_done", HANDLER, "16:30"), ("check_pass", INSP, "16:45"),
+    ], day=3)  # fmt: skip
+    return h
+
+
+def _nonzero(by_kind: dict) -> dict:
+    return {
+        k: {c: v for c, v in counters.items() if v}
+        for k, counters in by_kind.items()
+        if any(counters.values())
+    }
+
+
+def _shape(f: dict) -> dict:
+    """The figures with empty counters dropped, positions rounded (means of the same floats)."""
+    return {
+        "city": _nonzero(f["city"]),
+        **{
+            name: {code: _nonzero(v) for code, v in f[name].items() if _nonzero(v)}
+            for name in ("departments", "area_counters", "township_counters")
+        },
+        "areas": f["areas"],
+        "types": f["types"],
+        "hotspots": [(h["grid_code"], h["n"], round(h["lat"], 9), round(h["lon"], 9)) for h in f["hotspots"]],
+    }
+
+
+def _people(data: dict) -> dict:
+    return {pk: _nonzero(v) for pk, v in data.items() if _nonzero(v)}
+
+
+def test_an_ended_period_from_snapshots_counts_as_its_facts_do_at_its_end(moving_history):
+    for now in MOMENTS:
+        for q in (WEEK, TUESDAY, MONDAY):
+            headers, _tracked = services.period_headers(q, now=now)
+            assert selectors._covered(headers, q), (q, now)  # every day of it usable
+            live = _shape(selectors._ended_live(q, now))
+            assert _shape(selectors._ended_from_snapshots(q, now)) == live, (q, now)
+            assert live["township_counters"] and live["area_counters"], (q, now)
+            people = _people(selectors.counters_by_person(None, q.period(now)))
+            assert _people(selectors._people_ended_from_snapshots(q, now)) == people, (q, now)
+    # the correction is what makes them agree: cases K, L, C, F and M moved after Tuesday ended
+    p = WEEK.period(MOMENTS[0])
+    moved = set(CaseFact.objects.filter(pk__in=selectors.settled_after(p)).values_list("number", flat=True))
+    assert {moving_history.cases[n] for n in "KLCFM"} <= moved
+    assert len(moved) < CaseFact.objects.count()
+    live = _shape(selectors._ended_live(WEEK, MOMENTS[0]))
+    real = selectors.settled_after
+    try:
+        selectors.settled_after = lambda p: []
+        assert _shape(selectors._ended_from_snapshots(WEEK, MOMENTS[0])) != live
+    finally:
+        selectors.settled_after = real
+
+
+def test_the_dashboard_ranking_and_report_of_an_ended_period_read_its_snapshots(moving_history, monkeypatch):
+    """Through ``period_headers`` as the pages call it: no pass over all the period's facts while its
+    days' snapshots are usable, the same rows as counted over them otherwise."""
+    from cityops.evaluation.report import build as report_build
+
+    leader = moving_history.p["demo-leader"]
+    now = datetime(2026, 4, 20, 10, 0, tzinfo=TZ)  # March lies outside the trend's 30 days
+    calls = []
+    real = selectors._groups
+
+    def counted(qs, groups, p, keys, *, scope=None):
+        if p.end - p.start > timedelta(days=1):
+            calls.append(scope is None)
+        return real(qs, groups, p, keys, scope=scope)
+
+    monkeypatch.setattr(selectors, "_groups", counted)
+    q = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 3))
+    shown = {
+        "departments": selectors.department_rows(
+            leader, q, now=now, headers=services.period_headers(q, now=now)
+        ),
+        "people": selectors.ROWS["people"](leader, q, now=now, headers=services.period_headers(q, now=now)),
+    }
+    figures = selectors.dashboard_figures(q, now=now, headers=services.period_headers(q, now=now)[0])
+    assert True not in calls and False in calls  # only the few facts that moved, by their keys
+    assert figures["city"]
+    # with its days out of date, beyond what is computed on the way: counted over all of its facts
+    from django.core.cache import cache
+    from django.db.models import F
+
+    from cityops.evaluation.models import SnapshotDay
+
+    cache.clear()
+    SnapshotDay.objects.filter(day__month=3).update(changes=F("changes") + 1)
+    monkeypatch.setattr(services, "ENDED_STALE_MOST", 0)
+    calls.clear()
+    counted_rows = {
+        "departments": selectors.department_rows(
+            leader, q, now=now, headers=services.period_headers(q, now=now)
+        ),
+        "people": selectors.ROWS["people"](leader, q, now=now, headers=services.period_headers(q, now=now)),
+    }
+    assert True in calls
+    assert counted_rows == shown
+    assert report_build(leader, "2026-03", now=now)["sections"]
+
+
+def test_a_fact_settles_at_the_latest_moment_a_counter_compares_with_the_time(moving_history):
+    facts = list(CaseFact.objects.values("pk", "settles_at", *metrics.AS_OF_FIELDS))
+    assert facts
+    for f in facts:
+        moments = [f[name] for name in metrics.AS_OF_FIELDS if f[name] is not None]
+        assert f["settles_at"] == (max(moments) if moments else None)
+    # every counter counts a fact settled before a period's end the same at any later moment
+    for q in (WEEK, TUESDAY, MONDAY):
+        end = q.period(NOW).end
+        settled = [f["pk"] for f in facts if f["settles_at"] is None or f["settles_at"] < end]
+        assert settled
+        for name, counter in COUNTERS.items():
+            seen = [
+                set(
+                    CaseFact.objects.filter(pk__in=settled)
+                    .filter(counter(Period(q.period(NOW).start, end, moment)))
+                    .values_list("pk", flat=True)
+                )
+                for moment in (end, *MOMENTS)
+            ]
+            assert all(s == seen[0] for s in seen), (q, name)
+
+
+def test_the_migration_fills_in_each_stored_facts_settling_moment(moving_history):
+    from importlib import import_module
+
+    expected = dict(CaseFact.objects.values_list("pk", "settles_at"))
+    assert any(expected.values()) and len(expected) > 10
+    CaseFact.objects.update(settles_at=None)
+    migration = import_module("cityops.evaluation.migrations.0006_fact_settles_at")
+
+    class Editor:  # what the migration uses of a schema editor (SQLite's refuses to open in a test)
+        def __init__(self):
+            self.connection = connection
+
+        def execute(self, sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    migration.backfill(django_apps, Editor())
+    assert dict(CaseFact.objects.values_list("pk", "settles_at")) == expected
