@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cityops.evaluation import formulas, selectors, services
-from cityops.organization.selectors import roles_of, sees_whole_city
+from cityops.organization.selectors import roles_of
 
 MAX_DAYS = 400
 # The days a period may name: a day at the calendar's ends (year 1, year 9999) overflowed when turned
@@ -84,7 +84,7 @@ class EvaluationView(APIView):
             raise NotFound(_("No such page."))
         now = timezone.now()
         q = parse_query(request.query_params, today=timezone.localdate(now))
-        if sees_whole_city(request.user):  # past days from the snapshots (see the selectors)
+        if selectors.reads_city_figures(request.user, object_kind):  # past days from the snapshots
             headers = services.period_headers(q, now=now)
             rows = selectors.ROWS[object_kind](request.user, q, now=now, headers=headers)
         else:

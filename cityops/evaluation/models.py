@@ -112,6 +112,10 @@ class CaseFact(models.Model):
     # from then until the fact is next written its counters are the same at every moment, so an ended
     # period's figures can be read from snapshots taken later (``selectors.dashboard_figures``).
     settles_at = models.DateTimeField(_("counters settle"), null=True, blank=True)
+    # Whether the department of these facts (the last dispatch's) holds the case now: not while a
+    # returned or reopened case waits for its next dispatch. The department's figures still count it,
+    # its handlers no longer see it (``selectors.department_rows``).
+    held = models.BooleanField(_("held by its department"), default=True)
 
     class Meta:
         verbose_name = _("case fact")
@@ -131,6 +135,8 @@ class CaseFact(models.Model):
                 name="fact_settles",
                 condition=Q(settles_at__isnull=False),
             ),
+            # the few facts whose department does not hold the case
+            models.Index(fields=["department"], name="fact_unheld", condition=Q(held=False)),
             *(
                 models.Index(fields=fields, name=name, condition=Q(**{f"{fields[0]}__isnull": False}))
                 for fields, name in [

@@ -282,15 +282,38 @@ def department_rows(user, q: Query, *, now: datetime, headers=None) -> list[dict
     facts. Counted live over the facts, a long period took seconds (1M cases, since 1 January: 9 s on
     SQLite); both give the same counters (``test_snapshots``).
 
-    Anyone else is counted live over the facts they may see, a handler too: a department's figures
-    count the cases of its last dispatch, and a case returned or reopened leaves the handler's sight
-    (no department holds it until the next dispatch) while it stays in the department's figures."""
-    if headers is not None and (user is None or sees_whole_city(user)):
+    A handler (who does not also inspect) gets the same figures less the cases they no longer see: a
+    department's figures count the cases of its last dispatch, and a case returned or reopened leaves
+    the handler's sight (no department holds it until the next dispatch) while it stays in the
+    department's figures (``_unseen_by``). Anyone else is counted live over the facts they may see."""
+    if headers is not None and (user is None or reads_city_figures(user, "departments")):
         data = city_figures(q, now=now, headers=headers)["departments"]
+        reach = None if user is None else case_reach_of(user)
+        if reach is not None:
+            unseen = _groups(_unseen_by(reach[1]), ("department__code",), q.period(now), PERIOD_COUNTERS)[0]
+            data = {code: dict(by_kind) for code, by_kind in data.items()}
+            for code, by_kind in unseen.items():
+                _add_kinds(data, code, by_kind, -1)
     else:
         p = q.period(now)
         data = counters_by_object(user, ObjectKind.DEPARTMENT, start=p.start, end=p.end, now=now)
     return department_rows_of(user, data, kind=q.kind)
+
+
+def reads_city_figures(user, object_kind: str) -> bool:
+    """Whether ``ROWS[object_kind]`` reads the whole city's figures for ``user`` (and so wants the
+    ``headers`` of ``services.period_headers``): a whole-city viewer's rows, and a handler's
+    departments (``department_rows``)."""
+    reach = case_reach_of(user)
+    return reach is None or (object_kind == "departments" and not reach[0] and bool(reach[1]))
+
+
+def _unseen_by(departments: tuple[int, ...]) -> QuerySet[CaseFact]:
+    """Facts of the ``departments`` (keys) whose case none of them holds now: the few not ``held``
+    (index ``fact_unheld``), and of those the ones held by no department of theirs."""
+    return CaseFact.objects.filter(held=False, department_id__in=departments).exclude(
+        case__department_id__in=departments
+    )
 
 
 def department_rows_of(user, data: dict[str, dict[str, dict]], *, kind: str = "") -> list[dict]:

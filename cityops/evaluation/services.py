@@ -84,6 +84,7 @@ def fact_values_with(case: Case, events, timing) -> dict:
     )
     values["case_updated_at"] = case.updated_at
     values["settles_at"] = metrics.settles_at(values)
+    values["held"] = values["department_id"] is None or values["department_id"] == case.department_id
     return values
 
 

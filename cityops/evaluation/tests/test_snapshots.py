@@ -209,38 +209,89 @@ def test_the_department_ranking_read_from_snapshots_equals_the_live_one(town_his
     assert any(r["indicators"]["reports"] for r in people)
 
 
-def test_a_department_seen_by_anyone_else_is_counted_over_what_they_see(history, monkeypatch):
-    """Only a whole-city viewer reads the city's figures. A department's figures count the cases of its
-    last dispatch: a case returned by the handler (or reopened) waits for the next dispatch held by no
-    department, out of the handler's sight, and stays in the department's figures. An inspector sees
-    the cases they reported. Each is counted over what they see, even with the snapshots at hand."""
+def test_a_handlers_departments_are_the_citys_less_the_cases_they_no_longer_see(history, monkeypatch):
+    """A department's figures count the cases of its last dispatch: a case returned by the handler (or
+    reopened) waits for the next dispatch held by no department, out of the handler's sight, and stays
+    in the department's figures. A handler's rows are the city's figures less those cases, equal to
+    counting what they see; an inspector, who sees the cases they reported, is counted live."""
     from cityops.organization.models import Department, Membership
 
     # R is dispatched to the handler's department and returned: no department holds it now
     history.report("R", at(3, "09:00")).loop(
         "R", [("file", CHIEF, "09:05"), ("dispatch", DISP, "09:10"), ("return", HANDLER, "09:30")], day=3
     )
+    # A (closed on Monday) is reopened: it waits for a dispatch too
+    history.act("A", "reopen", CHIEF, at(3, "10:00"), reason="the ads are back")
     inspector = history.p["demo-inspector"]
     handler_dept = Department.objects.get(code="LZ-CGJ")
     Membership.objects.get_or_create(user=inspector, department=handler_dept, role="inspector")
-    names = ("demo-inspector", "demo-handler")
-    people = {name: get_user_model().objects.get(username=name) for name in names}
+    people = {
+        name: get_user_model().objects.get(username=name) for name in ("demo-inspector", "demo-handler")
+    }
+    unheld = set(CaseFact.objects.filter(held=False).values_list("number", flat=True))
+    assert unheld == {history.cases["R"], history.cases["A"]}
+    assert selectors.reads_city_figures(people["demo-handler"], "departments")
+    assert not selectors.reads_city_figures(people["demo-inspector"], "departments")
+    assert not selectors.reads_city_figures(people["demo-handler"], "areas")
 
     def from_city(*args, **kwargs):
         raise AssertionError("read from the whole city's figures")
 
-    headers = services.period_headers(MARCH, now=NOW)
-    live = {name: selectors.department_rows(person, MARCH, now=NOW) for name, person in people.items()}
-    with monkeypatch.context() as m:
-        m.setattr(selectors, "city_figures", from_city)
-        for name, person in people.items():
-            assert selectors.department_rows(person, MARCH, now=NOW, headers=headers) == live[name]
-    city = {r["code"]: r for r in selectors.department_rows(None, MARCH, now=NOW)}
-    seen = {r["code"]: r for r in live["demo-inspector"]}
-    assert seen["LZ-CGJ"]["indicators"]["reports"] < city["LZ-CGJ"]["indicators"]["reports"]
-    # the returned case counts in the department's figures, not in the handler's
-    handled = {r["code"]: r for r in live["demo-handler"]}
-    assert handled["LZ-CGJ"]["indicators"]["dispatched"] < city["LZ-CGJ"]["indicators"]["dispatched"]
+    def counted_live(*args, **kwargs):
+        raise AssertionError("counted over the period's facts")
+
+    week = selectors.Query(start=date(2026, 3, 2), end=date(2026, 3, 3))
+    for now in (NOW, NOW + timedelta(hours=3), NOW + timedelta(days=9)):
+        for q in (MARCH, week, selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31), kind="matter")):
+            headers = services.period_headers(q, now=now)
+            live = {name: selectors.department_rows(person, q, now=now) for name, person in people.items()}
+            with monkeypatch.context() as m:
+                m.setattr(selectors, "counters_by_object", counted_live)
+                fast = selectors.department_rows(people["demo-handler"], q, now=now, headers=headers)
+            assert fast == live["demo-handler"], (q, now)
+            with monkeypatch.context() as m:
+                m.setattr(selectors, "city_figures", from_city)
+                seen = selectors.department_rows(people["demo-inspector"], q, now=now, headers=headers)
+            assert seen == live["demo-inspector"], (q, now)
+            city = {r["code"]: r for r in selectors.department_rows(None, q, now=now)}
+            seen = {r["code"]: r for r in seen}
+            assert seen["LZ-CGJ"]["indicators"]["reports"] < city["LZ-CGJ"]["indicators"]["reports"]
+            # the returned and the reopened case count in the department's figures, not in the handler's
+            handled = {r["code"]: r for r in fast}
+            assert handled["LZ-CGJ"]["indicators"]["dispatched"] < city["LZ-CGJ"]["indicators"]["dispatched"]
+    # dispatched again, R is held again and the handler's rows count it
+    history.act("R", "dispatch", DISP, NOW + timedelta(days=9, hours=1), department=handler_dept.code)
+    assert set(CaseFact.objects.filter(held=False).values_list("number", flat=True)) == {history.cases["A"]}
+    later = NOW + timedelta(days=9, hours=2)
+    headers = services.period_headers(MARCH, now=later)
+    live = selectors.department_rows(people["demo-handler"], MARCH, now=later)
+    assert selectors.department_rows(people["demo-handler"], MARCH, now=later, headers=headers) == live
+
+
+def test_the_migration_marks_the_facts_no_department_of_theirs_holds(history):
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    history.report("R", at(3, "09:00")).loop(
+        "R", [("file", CHIEF, "09:05"), ("dispatch", DISP, "09:10"), ("return", HANDLER, "09:30")], day=3
+    )
+    expected = dict(CaseFact.objects.values_list("pk", "held"))
+    assert sorted(expected.values()) == [False] + [True] * (len(expected) - 1)
+    CaseFact.objects.update(held=True)
+    migration = import_module("cityops.evaluation.migrations.0007_fact_held")
+
+    class Editor:  # what the migration uses of a schema editor (SQLite's refuses to open in a test)
+        def __init__(self):
+            self.connection = connection
+
+        def execute(self, sql, params=()):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+
+    migration.backfill(django_apps, Editor())
+    assert dict(CaseFact.objects.values_list("pk", "held")) == expected
 
 
 def test_a_day_computed_with_an_older_shape_is_computed_again(town_history):
