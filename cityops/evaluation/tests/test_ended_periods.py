@@ -90,20 +90,21 @@ def test_an_ended_period_from_snapshots_counts_as_its_facts_do_at_its_end(moving
             headers, _tracked = services.period_headers(q, now=now)
             assert selectors._covered(headers, q), (q, now)  # every day of it usable
             live = _shape(selectors._ended_live(q, now))
-            assert _shape(selectors._ended_from_snapshots(q, now)) == live, (q, now)
+            assert _shape(selectors._ended_from_snapshots(q, now, headers)) == live, (q, now)
             assert live["township_counters"] and live["area_counters"], (q, now)
             people = _people(selectors.counters_by_person(None, q.period(now)))
-            assert _people(selectors._people_ended_from_snapshots(q, now)) == people, (q, now)
+            assert _people(selectors._people_ended_from_snapshots(q, now, headers)) == people, (q, now)
     # the correction is what makes them agree: cases K, L, C, F and M moved after Tuesday ended
     p = WEEK.period(MOMENTS[0])
     moved = set(CaseFact.objects.filter(pk__in=selectors.settled_after(p)).values_list("number", flat=True))
     assert {moving_history.cases[n] for n in "KLCFM"} <= moved
     assert len(moved) < CaseFact.objects.count()
     live = _shape(selectors._ended_live(WEEK, MOMENTS[0]))
+    headers, _tracked = services.period_headers(WEEK, now=MOMENTS[0])
     real = selectors.settled_after
     try:
         selectors.settled_after = lambda p: []
-        assert _shape(selectors._ended_from_snapshots(WEEK, MOMENTS[0])) != live
+        assert _shape(selectors._ended_from_snapshots(WEEK, MOMENTS[0], headers)) != live
     finally:
         selectors.settled_after = real
 

@@ -415,3 +415,54 @@ def test_a_fact_carries_its_cases_type_name_and_position(history):
     assert services.facts_rebuild(stale_only=True) >= 1
     fact.refresh_from_db()
     assert (fact.type_name, fact.lat, fact.lon) == (case.type_name, case.lat, case.lon)
+
+
+def test_a_long_period_is_merged_a_month_at_a_time_and_only_a_changed_month_again(history, monkeypatch):
+    """The months' merges add up to the whole span's; after a fact of one day changes, only that day's
+    month is read from its snapshots again."""
+    from datetime import datetime
+
+    from cityops.evaluation.tests.conftest import TZ
+
+    feb = datetime(2026, 2, 26, 9, 0, tzinfo=TZ)
+    history.report("P", feb).loop("P", [("file", CHIEF, feb + timedelta(minutes=5))])
+    # public, on Tuesday evening: its verification is due on Wednesday morning (a flip)
+    history.report("Q", datetime(2026, 3, 31, 17, 50, tzinfo=TZ), public=True)
+    now = datetime(2026, 4, 1, 8, 0, tzinfo=TZ)
+    span = (date(2026, 2, 20), date(2026, 3, 31))
+    headers = services.snapshots_ensure(first=span[0], last=span[1], now=now)
+    assert selectors._month_spans(span) == [
+        (date(2026, 2, 20), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 31)),
+    ]
+    assert selectors._month_spans((date(2025, 12, 31), date(2026, 1, 1))) == [
+        (date(2025, 12, 31), date(2025, 12, 31)),
+        (date(2026, 1, 1), date(2026, 1, 1)),
+    ]
+
+    def comparable(out: dict) -> dict:
+        grids = {c: (n, round(lat, 9), round(lon, 9)) for c, (n, lat, lon) in out["grids"].items()}
+        return {**out, "grids": grids, "trend": None, "stock": None}
+
+    whole = selectors._past_from_snapshots(span, None)
+    assert (
+        whole["city"] and whole["departments"] and whole["types"] and whole["grids"] and whole["city_flips"]
+    )
+    assert comparable(selectors._merged(span, headers)) == comparable(whole)
+    assert selectors._people_merged(span, headers) == selectors._people_from_snapshots(span)
+    read = []
+    real = selectors._past_from_snapshots
+
+    def reading(days, trend_days):
+        read.append(days)
+        return real(days, trend_days)
+
+    monkeypatch.setattr(selectors, "_past_from_snapshots", reading)
+    selectors._merged(span, headers)
+    assert read == [None]  # every month from the cache
+    history.act("P", "dispatch", DISP, now, department="LZ-CGJ")  # February's day changes
+    headers = services.snapshots_ensure(first=span[0], last=span[1], now=now)
+    read.clear()
+    after = selectors._merged(span, headers)
+    assert read == [None, (date(2026, 2, 20), date(2026, 2, 28))]
+    assert comparable(after) == comparable(real(span, None)) != comparable(whole)
