@@ -114,8 +114,9 @@ class CaseFact(models.Model):
     settles_at = models.DateTimeField(_("counters settle"), null=True, blank=True)
     # Whether the department of these facts (the last dispatch's) holds the case now: not while a
     # returned or reopened case waits for its next dispatch. The department's figures still count it,
-    # its handlers no longer see it (``selectors.department_rows``).
-    held = models.BooleanField(_("held by its department"), default=True)
+    # its handlers no longer see it (``selectors.department_rows``). A default in the database too: a
+    # process of the earlier release, during an upgrade, inserts facts without it.
+    held = models.BooleanField(_("held by its department"), default=True, db_default=True)
 
     class Meta:
         verbose_name = _("case fact")

@@ -151,11 +151,27 @@ def facts_rebuild(*, stale_only: bool = False, batch: int = 500) -> int:
     if stale_only:
         from django.db.models import Q
 
+        # written by a worker that predates evaluation.0006: no settling moment, or one that a later
+        # event passed
+        unsettled = Q(fact__settles_at__isnull=True) & ~Q(
+            **{f"fact__{name}__isnull": True for name in metrics.AS_OF_FIELDS}
+        )
+        for name in metrics.AS_OF_FIELDS:
+            unsettled |= Q(**{f"fact__{name}__gt": F("fact__settles_at")})
+        # ... or by one that predates evaluation.0007: ``held`` left as it was (a return, a reopen)
+        held_wrong = Q(fact__held=True, fact__department__isnull=False) & (
+            Q(department__isnull=True) | ~Q(fact__department=F("department"))
+        )
+        held_wrong |= Q(fact__held=False) & (
+            Q(fact__department__isnull=True) | Q(fact__department=F("department"))
+        )
         qs = qs.filter(
             Q(fact__isnull=True)
             | Q(fact__version__lt=formulas.FORMULA_VERSION)
             | Q(fact__type_name__isnull=True)  # written by a worker that predates evaluation.0004
             | ~Q(fact__case_updated_at=F("updated_at"))
+            | unsettled
+            | held_wrong
         )
     ids = list(qs.values_list("pk", flat=True))
     done = 0

@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='casefact',
             name='held',
-            field=models.BooleanField(default=True, verbose_name='held by its department'),
+            field=models.BooleanField(db_default=True, default=True, verbose_name='held by its department'),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(

@@ -197,3 +197,39 @@ def test_the_migration_fills_in_each_stored_facts_settling_moment(moving_history
 
     migration.backfill(django_apps, Editor())
     assert dict(CaseFact.objects.values_list("pk", "settles_at")) == expected
+
+
+def test_facts_written_by_an_earlier_release_during_an_upgrade_are_rebuilt(moving_history):
+    """A process of the release before ``settles_at`` and ``held`` inserts facts without them and
+    updates facts leaving them as they were; the timer's rebuild of stale facts puts both right."""
+    from django.db import transaction
+
+    numbers = moving_history.cases
+    right = dict(CaseFact.objects.values_list("number", "settles_at"))
+    held = dict(CaseFact.objects.values_list("number", "held"))
+    assert held[numbers["C"]]
+    # an insert that names neither column: the database's default holds the case, no settling moment
+    fact = CaseFact.objects.get(number=numbers["K"])
+    fields = [f for f in CaseFact._meta.concrete_fields if f.name not in ("held", "settles_at")]
+    values = [f.get_db_prep_save(getattr(fact, f.attname), connection) for f in fields]
+    CaseFact.objects.filter(pk=fact.pk).delete()
+    q = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {q(CaseFact._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, values)
+    assert CaseFact.objects.filter(number=numbers["K"], held=True, settles_at=None).exists()
+    # an update that left the settling moment before a later event, and a return left held
+    CaseFact.objects.filter(number=numbers["C"]).update(settles_at=datetime(2026, 3, 2, 10, 0, tzinfo=TZ))
+    moving_history.report("R", at(3, "09:00")).loop(
+        "R", [("file", CHIEF, "09:05"), ("dispatch", DISP, "09:10"), ("return", HANDLER, "09:30")], day=3
+    )
+    right[numbers["R"]] = CaseFact.objects.get(number=numbers["R"]).settles_at
+    assert not CaseFact.objects.get(number=numbers["R"]).held
+    CaseFact.objects.filter(number=numbers["R"]).update(held=True)
+    assert services.facts_rebuild(stale_only=True) == 3
+    assert dict(CaseFact.objects.values_list("number", "settles_at")) == right
+    assert not CaseFact.objects.get(number=numbers["R"]).held
+    assert services.facts_rebuild(stale_only=True) == 0
