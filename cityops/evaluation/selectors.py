@@ -642,12 +642,12 @@ def _people_ended_from_snapshots(
     to now and corrected for the facts that moved after its end (as ``_ended_from_snapshots``)."""
     p = q.period(now)
     counters, flips = _people_merged((q.start, q.end), headers)
-    at = micros(now)
+    at = micros(_BEYOND)
     out = {
         int(pk): _brought_to(counters.get(pk, {}), flips.get(pk, {}), at)
         for pk in counters.keys() | flips.keys()
     }
-    for sign, facts, at_moment, scope in _moved(p, now):
+    for sign, facts, at_moment, scope in _moved(p, _BEYOND):
         for pk, by_kind in counters_by_person(None, at_moment, facts=facts, scope=scope).items():
             _add_kinds(out, pk, by_kind, sign)
     return out
@@ -1034,6 +1034,13 @@ def settled_after(p: Period) -> list[int]:
 _KEYS_AT_ONCE = 5000
 
 
+# The moment an ended period's snapshots are brought forward to, and its moved facts counted at: later
+# than any snapshot's computation, whichever clock took it (a snapshot taken after the request's own
+# ``now``, by the timer or another worker, brought forward only to that ``now`` counted a fact as of
+# its own time while the correction took it away as of ``now``; a wrong figure, and cached).
+_BEYOND = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def _moved(p: Period, now: datetime):
     """``(sign, facts, period, scope)`` to count the facts of ``settled_after(p)`` by: as of ``now``
     (sign -1, taken away from snapshots brought forward to ``now``) and as of the period's end (+1),
@@ -1055,13 +1062,14 @@ def _ended_from_snapshots(q: Query, now: datetime, headers: list[SnapshotDay]) -
     """An ended period's whole-city figures from the snapshots of its days, as ``_ended_live`` counts
     them.
 
-    The snapshots brought forward to now count every fact as of now. A fact whose compared moments
-    all lie before the period's end counts the same at its end and now; the others
-    (``settled_after``) are taken away as counted now and added as counted at the end. Reports per
-    type, area and grid cell do not depend on the moment and are the snapshots' own."""
+    The snapshots brought forward to a moment later than any of them was taken (``_BEYOND``) count
+    every fact as of that moment. A fact whose compared moments all lie before the period's end
+    counts the same at its end and then; the others (``settled_after``) are taken away as counted then
+    and added as counted at the end. Reports per type, area and grid cell do not depend on the moment
+    and are the snapshots' own."""
     p = q.period(now)
     snap = _merged((q.start, q.end), headers)
-    at = micros(now)
+    at = micros(_BEYOND)
     city = {"city": _brought_to(snap["city"], snap["city_flips"], at)}
     departments, counties, townships = (
         {code: _brought_to(c, snap[flips].get(code, {}), at) for code, c in snap[name].items()}
@@ -1071,7 +1079,7 @@ def _ended_from_snapshots(q: Query, now: datetime, headers: list[SnapshotDay]) -
             ("township_counters", "township_flips"),
         )
     )
-    for sign, facts, at_moment, scope in _moved(p, now):
+    for sign, facts, at_moment, scope in _moved(p, _BEYOND):
         counted = _groups(facts, _FIGURE_GROUPS, at_moment, PERIOD_COUNTERS, scope=scope)
         for into, part in zip((city, departments, counties, townships), counted, strict=True):
             for code, by_kind in part.items():

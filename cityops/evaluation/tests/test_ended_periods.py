@@ -126,6 +126,7 @@ def test_the_dashboard_ranking_and_report_of_an_ended_period_read_its_snapshots(
 
     monkeypatch.setattr(selectors, "_groups", counted)
     q = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 3))
+    services.snapshots_ensure(first=q.start, last=q.end, now=now)  # as the nightly timer leaves them
     shown = {
         "departments": selectors.department_rows(
             leader, q, now=now, headers=services.period_headers(q, now=now)
@@ -233,3 +234,44 @@ def test_facts_written_by_an_earlier_release_during_an_upgrade_are_rebuilt(movin
     assert dict(CaseFact.objects.values_list("number", "settles_at")) == right
     assert not CaseFact.objects.get(number=numbers["R"]).held
     assert services.facts_rebuild(stale_only=True) == 0
+
+
+def test_snapshots_computed_after_the_requests_own_moment_give_the_same_figures(history):
+    """The timer or another worker (another clock) may compute a day's snapshots later than a request's
+    ``now``: the figures, kept until a fact of the period changes, must not depend on it."""
+    history.report("K", at(3, "17:40"), public=True)  # its verification is due on Wednesday at 09:10
+    t0, t1 = at(4, "09:00"), at(4, "09:30")
+    for day in (date(2026, 3, 2), date(2026, 3, 3)):
+        services.snapshot_compute(day=day, now=t1)
+    headers, tracked = services.period_headers(WEEK, now=t0)
+    assert selectors._covered(headers, WEEK)
+    shown = selectors.city_figures(WEEK, now=t0, headers=(headers, tracked))
+    assert _shape(shown) == _shape(selectors._ended_live(WEEK, t0))
+    people = selectors.people_figures(WEEK, now=t0, headers=(headers, tracked))
+    assert _people(people) == _people(selectors.counters_by_person(None, WEEK.period(t0)))
+    later = at(6, "12:00")
+    again = selectors.city_figures(WEEK, now=later, headers=services.period_headers(WEEK, now=later))
+    assert _shape(again) == _shape(selectors._ended_live(WEEK, later))
+
+
+def test_an_ended_period_with_many_days_to_compute_is_counted_over_its_facts(moving_history, monkeypatch):
+    """Computing a day costs more than counting a day of the period live: past a third of its days
+    (or 31) to compute first, an ended period is counted over its facts."""
+    from django.db.models import F
+
+    from cityops.evaluation.models import SnapshotDay
+
+    later = datetime(2026, 4, 20, 10, 0, tzinfo=TZ)  # March lies outside the trend's 30 days
+    q = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 9))
+    services.snapshots_ensure(first=q.start, last=q.end, now=later)
+    SnapshotDay.objects.filter(day__in=[date(2026, 3, 2), date(2026, 3, 3)]).update(changes=F("changes") + 1)
+    headers, _tracked = services.period_headers(q, now=later)  # 2 of 9 days: computed
+    assert selectors._covered(headers, q)
+    SnapshotDay.objects.filter(day__in=[date(2026, 3, d) for d in (2, 3, 4, 5)]).update(
+        changes=F("changes") + 1
+    )
+    headers, _tracked = services.period_headers(q, now=later)  # 4 of 9: not computed, counted live
+    assert not selectors._covered(headers, q)
+    assert not any(
+        services.snapshot_usable(h) for h in SnapshotDay.objects.filter(day__in=[date(2026, 3, 2)])
+    )
