@@ -29,6 +29,7 @@ from django.db.models import (
     QuerySet,
     signals,
 )
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 
@@ -355,6 +356,9 @@ class _InsertPlan:
     returning: bool
     # per field, the value types its ``get_db_prep_save`` returns unchanged (empty: always prepared)
     plain: tuple[tuple[type, ...], ...] = ()
+    # fields with a default in the database as well as in Python: written with the object's value,
+    # unless that is the database's default itself (``DatabaseDefault``), which only ``save`` omits
+    db_defaults: tuple[Field, ...] = ()
 
 
 # Fields whose preparation returns a value of these types as it is (``get_prep_value`` is ``str``'s or
@@ -405,14 +409,14 @@ _PLANS: dict[tuple[type[Model], str, bool], _InsertPlan | None] = {}
 
 def _insert_plan(model: type[Model], connection, with_key: bool = False) -> _InsertPlan | None:
     """The INSERT statement of ``model``, or None when the model needs the ORM's full save (parents,
-    database defaults, generated columns). ``with_key``: the row's automatic key is given (drawn
-    ahead, ``count_up(draw=...)``), written and not returned."""
+    database defaults without a Python default, generated columns). ``with_key``: the row's automatic
+    key is given (drawn ahead, ``count_up(draw=...)``), written and not returned."""
     meta = model._meta
     if meta.parents or meta.proxy:
         return None
     fields = []
     for f in meta.local_concrete_fields:
-        if getattr(f, "generated", False) or f.db_default is not NOT_PROVIDED:
+        if getattr(f, "generated", False) or (f.db_default is not NOT_PROVIDED and not f.has_default()):
             return None
         if f is meta.auto_field and not with_key:
             continue
@@ -425,7 +429,13 @@ def _insert_plan(model: type[Model], connection, with_key: bool = False) -> _Ins
     returning = meta.auto_field is not None and not with_key
     if returning:
         sql += f" RETURNING {qn(meta.auto_field.column)}"
-    return _InsertPlan(sql, tuple(fields), returning, tuple(_plain_values(f, connection) for f in fields))
+    return _InsertPlan(
+        sql,
+        tuple(fields),
+        returning,
+        tuple(_plain_values(f, connection) for f in fields),
+        tuple(f for f in fields if f.db_default is not NOT_PROVIDED),
+    )
 
 
 def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> Model:
@@ -443,7 +453,11 @@ def insert(obj: Model, *, using: str = DEFAULT_DB_ALIAS) -> Model:
     if key not in _PLANS:
         _PLANS[key] = _insert_plan(model, connection, with_key)
     plan = _PLANS[key]
-    if plan is None or not obj._state.adding:
+    if (
+        plan is None
+        or not obj._state.adding
+        or any(isinstance(getattr(obj, f.attname), DatabaseDefault) for f in plan.db_defaults)
+    ):
         obj.save(force_insert=True, using=using)
         return obj
     obj._prepare_related_fields_for_save(operation_name="save")

@@ -116,3 +116,31 @@ def test_values_passed_as_they_are_equal_what_the_fields_prepare():
         assert any(plan.plain), "no field takes the fast path"
     rework = _prepared(Case._meta.get_field("rework_count"), (int,), case, connection)
     assert rework == 1 and type(rework) is not bool
+
+
+def test_a_field_with_a_database_default_is_written_with_its_python_value():
+    """``CaseFact.held`` has a default in the database (for an earlier release's inserts during an
+    upgrade) and in Python: the fact of every report still takes the one prepared statement, and
+    writes the value the object holds; an object holding the database's default itself is saved by
+    the ORM, which leaves the column to the database."""
+    from django.db.models import Value
+    from django.db.models.expressions import DatabaseDefault
+
+    from cityops.core.db import _insert_plan
+
+    now = timezone.now()
+    plan = _insert_plan(CaseFact, connection)
+    assert plan is not None and [f.name for f in plan.db_defaults] == ["held"]
+    for number, held in (("2026-11-900031", False), ("2026-11-900032", True)):
+        case = _case(number, now)
+        case.save()
+        with CaptureQueriesContext(connection) as queries:
+            insert(CaseFact(case=case, number=number, reported_at=now, held=held))
+        assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT")
+        assert CaseFact.objects.get(pk=case.pk).held is held
+    case = _case("2026-11-900033", now)
+    case.save()
+    field = CaseFact._meta.get_field("held")
+    default = DatabaseDefault(Value(field.db_default), output_field=field)
+    insert(CaseFact(case=case, number=case.number, reported_at=now, held=default))
+    assert CaseFact.objects.get(pk=case.pk).held is True
