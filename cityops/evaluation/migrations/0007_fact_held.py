@@ -17,14 +17,6 @@ def backfill(apps, schema_editor):
     )
 
 
-def analyze(apps, schema_editor):
-    """PostgreSQL plans by each column's statistics: gathered now rather than at autovacuum's next
-    pass, until which it took every fact for not held (and the few for a parallel hash join)."""
-    if schema_editor.connection.vendor == "postgresql":
-        table = apps.get_model("evaluation", "CaseFact")._meta.db_table
-        schema_editor.execute("ANALYZE " + schema_editor.connection.ops.quote_name(table))
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -45,5 +37,4 @@ class Migration(migrations.Migration):
             model_name='casefact',
             index=models.Index(condition=models.Q(('held', False)), fields=['department'], name='fact_unheld'),
         ),
-        migrations.RunPython(analyze, migrations.RunPython.noop, elidable=True),
     ]
