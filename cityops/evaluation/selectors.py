@@ -286,9 +286,9 @@ def department_rows(user, q: Query, *, now: datetime, headers=None) -> list[dict
     department's figures count the cases of its last dispatch, and a case returned or reopened leaves
     the handler's sight (no department holds it until the next dispatch) while it stays in the
     department's figures (``_unseen_by``). Anyone else is counted live over the facts they may see."""
-    if headers is not None and (user is None or reads_city_figures(user, "departments")):
+    reach = None if user is None else case_reach_of(user)
+    if headers is not None and _reads_city_figures(reach, "departments"):
         data = city_figures(q, now=now, headers=headers)["departments"]
-        reach = None if user is None else case_reach_of(user)
         if reach is not None:
             unseen = _groups(_unseen_by(reach[1]), ("department__code",), q.period(now), PERIOD_COUNTERS)[0]
             data = {code: dict(by_kind) for code, by_kind in data.items()}
@@ -304,7 +304,10 @@ def reads_city_figures(user, object_kind: str) -> bool:
     """Whether ``ROWS[object_kind]`` reads the whole city's figures for ``user`` (and so wants the
     ``headers`` of ``services.period_headers``): a whole-city viewer's rows, and a handler's
     departments (``department_rows``)."""
-    reach = case_reach_of(user)
+    return _reads_city_figures(case_reach_of(user), object_kind)
+
+
+def _reads_city_figures(reach, object_kind: str) -> bool:
     return reach is None or (object_kind == "departments" and not reach[0] and bool(reach[1]))
 
 
@@ -635,19 +638,23 @@ def _people_merged(days: tuple[date, date], headers: list[SnapshotDay]) -> tuple
     return counters, {pk: _sorted_flips(f) for pk, f in flips.items()}
 
 
+def _people_brought_to(counters: dict, flips: dict, moment: datetime) -> dict[int, dict[str, dict]]:
+    """Every person's merged counters (keys as text) brought forward to ``moment``, by person key."""
+    at = micros(moment)
+    return {
+        int(pk): _brought_to(counters.get(pk, {}), flips.get(pk, {}), at)
+        for pk in counters.keys() | flips.keys()
+    }
+
+
 def _people_ended_from_snapshots(
     q: Query, now: datetime, headers: list[SnapshotDay]
 ) -> dict[int, dict[str, dict]]:
     """``counters_by_person(None, ...)`` of an ended period from its days' snapshots, brought forward
     to now and corrected for the facts that moved after its end (as ``_ended_from_snapshots``)."""
     p = q.period(now)
-    counters, flips = _people_merged((q.start, q.end), headers)
-    at = micros(_BEYOND)
-    out = {
-        int(pk): _brought_to(counters.get(pk, {}), flips.get(pk, {}), at)
-        for pk in counters.keys() | flips.keys()
-    }
-    for sign, facts, at_moment, scope in _moved(p, _BEYOND):
+    out = _people_brought_to(*_people_merged((q.start, q.end), headers), _BEYOND)
+    for sign, facts, at_moment, scope in _moved(p):
         for pk, by_kind in counters_by_person(None, at_moment, facts=facts, scope=scope).items():
             _add_kinds(out, pk, by_kind, sign)
     return out
@@ -672,10 +679,7 @@ def people_figures(q: Query, *, now: datetime, headers: tuple) -> dict[int, dict
         past = (q.start, yesterday)
         stamp = [(h.day, h.computed_at, h.computed_changes) for h in days if past[0] <= h.day <= past[1]]
         key = ("people-snapshots", _SHAPE, formulas.FORMULA_VERSION, past, stamp)
-        counters, flips = _cached(key, lambda: _people_merged(past, days))
-        at = micros(now)
-        for pk in counters.keys() | flips.keys():
-            out[int(pk)] = _brought_to(counters.get(pk, {}), flips.get(pk, {}), at)
+        out = _people_brought_to(*_cached(key, lambda: _people_merged(past, days)), now)
     if q.start <= today:
         live = counters_by_person(
             None, Period(start=day_start(today), end=day_start(today + timedelta(days=1)), as_of=now)
@@ -852,6 +856,50 @@ def _sorted_flips(flips: dict) -> dict:
     return {kind: {c: sorted(m) for c, m in by_counter.items()} for kind, by_counter in flips.items()}
 
 
+def _add_type(types: dict, key: tuple[str, str], n: int, name: str) -> None:
+    """Add ``n`` reports of the type ``key`` (code, kind) to ``types`` (``{key: (n, name)}``)."""
+    n0, name0 = types.get(key, (0, name))
+    types[key] = (n0 + n, max(name0, name))
+
+
+def _add_grid(grids: dict, code: str, n: int, lat: float, lon: float) -> None:
+    """Add ``n`` reports of a grid cell and their positions' sums to ``grids``."""
+    n0, lat0, lon0 = grids.get(code, (0, 0.0, 0.0))
+    grids[code] = (n0 + n, lat0 + lat, lon0 + lon)
+
+
+# What merged snapshots hold: the counters and the flips of each kind of object, the reports per
+# county, type and grid cell, and the trend's days.
+_FLIPS_OF = {
+    "departments": "department_flips",
+    "area_counters": "area_flips",
+    "township_counters": "township_flips",
+}
+
+
+def _empty_past() -> dict:
+    out: dict = {
+        "city": {},
+        "city_flips": {},
+        "areas": {},
+        "types": {},
+        "grids": {},
+        "trend": {},
+        "stock": {},
+    }
+    for name, flips in _FLIPS_OF.items():
+        out[name], out[flips] = {}, {}
+    return out
+
+
+def _sort_flips(out: dict) -> dict:
+    """``out`` (``_empty_past``'s shape) with every list of flips sorted, as ``_brought_to`` reads them."""
+    out["city_flips"] = _sorted_flips(out["city_flips"])
+    for flips in _FLIPS_OF.values():
+        out[flips] = {c: _sorted_flips(f) for c, f in out[flips].items()}
+    return out
+
+
 def _with_counters(qs, *fields: str):
     """``(*fields, counters)`` of snapshot rows, their counters decoded by orjson from the column's
     text: a year of the city's rows is 25 MB of JSON (each day's grid cells for the hotspots), which
@@ -891,16 +939,11 @@ def _by_month(what: str, days: tuple[date, date], headers: list[SnapshotDay], me
 def _merged(days: tuple[date, date], headers: list[SnapshotDay]) -> dict:
     """The snapshots of ``days`` merged as ``_past_from_snapshots`` merges them (no trend), a month
     at a time (``_by_month``)."""
-    out = _past_from_snapshots(None, None)
+    out = _empty_past()
     for part in _by_month("figures", days, headers, lambda span: _past_from_snapshots(span, None)):
-        for kind, c in part["city"].items():
-            out["city"][kind] = formulas.add_counters(out["city"].get(kind, {}), c)
+        _add_kinds(out, "city", part["city"])
         _add_flips(out["city_flips"], part["city_flips"])
-        for name, flips in (
-            ("departments", "department_flips"),
-            ("area_counters", "area_flips"),
-            ("township_counters", "township_flips"),
-        ):
+        for name, flips in _FLIPS_OF.items():
             for code, obj in part[name].items():
                 _add_kinds(out[name], code, obj)
             for code, f in part[flips].items():
@@ -908,27 +951,16 @@ def _merged(days: tuple[date, date], headers: list[SnapshotDay]) -> dict:
         for code, n in part["areas"].items():
             out["areas"][code] = out["areas"].get(code, 0) + n
         for key, (n, name) in part["types"].items():
-            n0, name0 = out["types"].get(key, (0, name))
-            out["types"][key] = (n0 + n, max(name0, name))
+            _add_type(out["types"], key, n, name)
         for code, (n, lat, lon) in part["grids"].items():
-            n0, lat0, lon0 = out["grids"].get(code, (0, 0.0, 0.0))
-            out["grids"][code] = (n0 + n, lat0 + lat, lon0 + lon)
-    out["city_flips"] = _sorted_flips(out["city_flips"])
-    for name in ("department_flips", "area_flips", "township_flips"):
-        out[name] = {c: _sorted_flips(f) for c, f in out[name].items()}
-    return out
+            _add_grid(out["grids"], code, n, lat, lon)
+    return _sort_flips(out)
 
 
 def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date, date] | None) -> dict:
     """The stored snapshots of the period's past days and of the trend's past days, merged."""
-    out: dict = {
-        "city": {}, "city_flips": {}, "departments": {}, "department_flips": {}, "areas": {},
-        "area_counters": {}, "area_flips": {}, "township_counters": {}, "township_flips": {},
-        "types": {}, "grids": {}, "trend": {}, "stock": {},
-    }  # fmt: skip
+    out = _empty_past()
     spans = [s for s in (days, trend_days) if s]
-    if not spans:
-        return out
     lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
     city_rows = MetricSnapshot.objects.filter(
         object_kind=ObjectKind.CITY, object_code="city", day__gte=lo, day__lte=hi
@@ -941,15 +973,12 @@ def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date,
             out["stock"][day] = counters.get("_stock", {}).get("overdue_now")
         if not days or not days[0] <= day <= days[1]:
             continue
-        for kind, c in kinds.items():
-            out["city"][kind] = formulas.add_counters(out["city"].get(kind, {}), c)
+        _add_kinds(out, "city", counters)
         _add_flips(out["city_flips"], counters.get("_flips", {}))
         for code, kind, n, name in counters.get("_types", []):
-            n0, name0 = out["types"].get((code, kind), (0, name))
-            out["types"][(code, kind)] = (n0 + n, max(name0, name))
+            _add_type(out["types"], (code, kind), n, name)
         for code, (n, lat, lon) in counters.get("_grids", {}).items():
-            n0, lat0, lon0 = out["grids"].get(code, (0, 0.0, 0.0))
-            out["grids"][code] = (n0 + n, lat0 + lat, lon0 + lon)
+            _add_grid(out["grids"], code, n, lat, lon)
     if days:
         # on the day range (the unique index leads with the day), not on the kind: see EXPLAIN
         rows = MetricSnapshot.objects.filter(day__gte=days[0], day__lte=days[1]).exclude(
@@ -967,10 +996,7 @@ def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date,
                 into, flips = out["departments"], out["department_flips"]
             _add_kinds(into, code, counters)
             _add_flips(flips.setdefault(code, {}), counters.get("_flips", {}))
-    out["city_flips"] = _sorted_flips(out["city_flips"])
-    for name in ("department_flips", "area_flips", "township_flips"):
-        out[name] = {c: _sorted_flips(f) for c, f in out[name].items()}
-    return out
+    return _sort_flips(out)
 
 
 # What the cached figures hold, as part of their keys: a process of an older release sharing the cache
@@ -1041,14 +1067,14 @@ _KEYS_AT_ONCE = 5000
 _BEYOND = datetime(9000, 1, 1, tzinfo=UTC)
 
 
-def _moved(p: Period, now: datetime):
-    """``(sign, facts, period, scope)`` to count the facts of ``settled_after(p)`` by: as of ``now``
-    (sign -1, taken away from snapshots brought forward to ``now``) and as of the period's end (+1),
-    a few thousand keys per query; ``scope`` for ``_groups``."""
+def _moved(p: Period):
+    """``(sign, facts, period, scope)`` to count the facts of ``settled_after(p)`` by: as of
+    ``_BEYOND`` (sign -1, taken away from snapshots brought forward to it) and as of the period's end
+    (+1), a few thousand keys per query; ``scope`` for ``_groups``."""
     moved, scope = settled_after(p), Unindexed(metrics.relevant(p))
     for i in range(0, len(moved), _KEYS_AT_ONCE):
         facts = CaseFact.objects.filter(pk__in=moved[i : i + _KEYS_AT_ONCE])
-        for sign, moment in ((-1, now), (1, p.as_of)):
+        for sign, moment in ((-1, _BEYOND), (1, p.as_of)):
             yield sign, facts, Period(p.start, p.end, moment), scope
 
 
@@ -1073,13 +1099,9 @@ def _ended_from_snapshots(q: Query, now: datetime, headers: list[SnapshotDay]) -
     city = {"city": _brought_to(snap["city"], snap["city_flips"], at)}
     departments, counties, townships = (
         {code: _brought_to(c, snap[flips].get(code, {}), at) for code, c in snap[name].items()}
-        for name, flips in (
-            ("departments", "department_flips"),
-            ("area_counters", "area_flips"),
-            ("township_counters", "township_flips"),
-        )
+        for name, flips in _FLIPS_OF.items()
     )
-    for sign, facts, at_moment, scope in _moved(p, _BEYOND):
+    for sign, facts, at_moment, scope in _moved(p):
         counted = _groups(facts, _FIGURE_GROUPS, at_moment, PERIOD_COUNTERS, scope=scope)
         for into, part in zip((city, departments, counties, townships), counted, strict=True):
             for code, by_kind in part.items():
@@ -1113,7 +1135,7 @@ def _period_ended(q: Query, now: datetime, headers: list[SnapshotDay], tracked: 
 
 def _ongoing_past(past: tuple[date, date] | None, trend_days: tuple[date, date], headers) -> dict:
     """The past days of a running period merged a month at a time, and the trend's days."""
-    out = _merged(past, headers) if past else _past_from_snapshots(None, None)
+    out = _merged(past, headers) if past else _empty_past()
     trend = _past_from_snapshots(None, trend_days)
     return {**out, "trend": trend["trend"], "stock": trend["stock"]}
 
@@ -1195,11 +1217,9 @@ def dashboard_figures(
                     for township, town in obj.get("_townships", {}).items():
                         _add_kinds(township_counters, township, town)
             for code, kind, n, name in part["city"]["city"]["_types"]:
-                n0, name0 = types.get((code, kind), (0, name))
-                types[(code, kind)] = (n0 + n, max(name0, name))
+                _add_type(types, (code, kind), n, name)
             for code, (n, lat, lon) in part["city"]["city"]["_grids"].items():
-                n0, lat0, lon0 = grids.get(code, (0, 0.0, 0.0))
-                grids[code] = (n0 + n, lat0 + lat, lon0 + lon)
+                _add_grid(grids, code, n, lat, lon)
         period_part = {
             "city": city, "departments": departments, "areas": areas, "area_counters": area_counters,
             "township_counters": township_counters, "types": _top(types), "hotspots": _hot(grids),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from cityops.cases import deadlines
@@ -147,8 +147,6 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
 
 def stale_facts_cases():
     """The cases whose facts are missing or out of date (``facts_rebuild(stale_only=True)``)."""
-    from django.db.models import Q
-
     # written by a worker that predates evaluation.0006: no settling moment, or one that a later
     # event passed
     unsettled = Q(fact__settles_at__isnull=True) & ~Q(
