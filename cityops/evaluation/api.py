@@ -2,6 +2,12 @@
 
 ``<object>`` is ``departments``, ``areas`` (``level=county|township|grid``) or ``people``. Optional
 ``kind=component|matter`` restricts to one kind of case. Figures respect the caller's visibility.
+
+- ``within=<area code>``: the townships of one county, or the grid cells of one county or township.
+- ``order=code|rank``: by code (departments by their place in the tree; the default) or by rank.
+- ``page`` and ``page_size`` (at most 1000): every row by default, but 100 grid cells a page, which
+  number in thousands (all of them were 9 MB at a million cases). ``count`` is the number of rows
+  of every page; ranks are those of the whole ranking.
 """
 
 from __future__ import annotations
@@ -17,9 +23,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cityops.evaluation import formulas, selectors, services
+from cityops.geography.selectors import area_record
 from cityops.organization.selectors import roles_of
 
 MAX_DAYS = 400
+GRID_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 # The days a period may name: a day at the calendar's ends (year 1, year 9999) overflowed when turned
 # into the bounds of the local day, a server error on the dashboard and here.
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2099, 12, 31)
@@ -58,9 +66,43 @@ def parse_query(params, *, today: date) -> selectors.Query:
     kind = params.get("kind") or ""
     if kind and kind not in formulas.KIND_SPLIT:
         errors["kind"] = _("Use component or matter.")
+    within = (params.get("within") or "").strip()
+    if within and level in selectors.AREA_FIELDS:
+        area = area_record(within)
+        if level not in selectors.WITHIN_LEVELS:
+            errors["within"] = _("Only townships and grid cells are ranked within an area.")
+        elif area is None or area.level not in selectors.WITHIN_LEVELS[level]:
+            errors["within"] = _("Use the code of a county or of a township that holds this level.")
     if errors:
         raise ValidationError(errors)
-    return selectors.Query(start=start, end=end, level=level, kind=kind)
+    return selectors.Query(start=start, end=end, level=level, kind=kind, within=within)
+
+
+def parse_page(params, *, grid: bool) -> tuple[str, int, int | None]:
+    """Validated ``order``, ``page`` and ``page_size`` (None: every row)."""
+    errors = {}
+    order = params.get("order") or "code"
+    if order not in selectors.ORDERS:
+        errors["order"] = _("Use code or rank.")
+
+    def number(name: str, default: int | None, most: int | None) -> int | None:
+        raw = (params.get(name) or "").strip()
+        if not raw:
+            return default
+        if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or (most and int(raw) > most):
+            errors[name] = (
+                _("Use a whole number from 1 to %(most)s.") % {"most": most}
+                if most
+                else _("Use a whole number from 1.")
+            )
+            return default
+        return int(raw)
+
+    page = number("page", 1, None)
+    size = number("page_size", GRID_PAGE_SIZE if grid else None, MAX_PAGE_SIZE)
+    if errors:
+        raise ValidationError(errors)
+    return order, page, size
 
 
 class EvaluationView(APIView):
@@ -74,6 +116,16 @@ class EvaluationView(APIView):
             ),
             OpenApiParameter("level", OpenApiTypes.STR, enum=list(selectors.AREA_FIELDS)),
             OpenApiParameter("kind", OpenApiTypes.STR, enum=list(formulas.KIND_SPLIT)),
+            OpenApiParameter(
+                "within", OpenApiTypes.STR, description="Areas only: a county's or a township's code"
+            ),
+            OpenApiParameter("order", OpenApiTypes.STR, enum=list(selectors.ORDERS)),
+            OpenApiParameter("page", OpenApiTypes.INT),
+            OpenApiParameter(
+                "page_size",
+                OpenApiTypes.INT,
+                description=f"At most {MAX_PAGE_SIZE}; default every row, {GRID_PAGE_SIZE} grid cells",
+            ),
         ],
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -84,18 +136,30 @@ class EvaluationView(APIView):
             raise NotFound(_("No such page."))
         now = timezone.now()
         q = parse_query(request.query_params, today=timezone.localdate(now))
-        if selectors.reads_city_figures(request.user, object_kind):  # past days from the snapshots
-            headers = services.period_headers(q, now=now)
-            rows = selectors.ROWS[object_kind](request.user, q, now=now, headers=headers)
-        else:
-            rows = selectors.ROWS[object_kind](request.user, q, now=now)
+        areas = object_kind == "areas"
+        if q.within and not areas:
+            raise ValidationError({"within": _("Only areas are ranked within an area.")})
+        order, page, size = parse_page(request.query_params, grid=areas and q.level == "grid")
+        headers = None
+        if selectors.reads_city_figures(request.user, object_kind) and not (areas and q.within):
+            headers = services.period_headers(q, now=now)  # past days from the snapshots
+        count, rows = selectors.ranking_page(
+            request.user, object_kind, q, now=now, headers=headers, order=order, page=page, size=size
+        )
+        if page > 1 and not rows:
+            raise NotFound(_("No such page."))
         return Response(
             {
                 "object": object_kind,
                 "from": q.start.isoformat(),
                 "to": q.end.isoformat(),
-                "level": q.level if object_kind == "areas" else None,
+                "level": q.level if areas else None,
+                "within": q.within or None,
                 "kind": q.kind or None,
+                "order": order,
+                "count": count,
+                "page": page,
+                "page_size": size,
                 "version": formulas.FORMULA_VERSION,
                 "results": rows,
             }

@@ -185,6 +185,11 @@ def area_list(
     return qs.order_by("code")
 
 
+def area_record(code: str) -> AreaRecord | None:
+    """The area with ``code`` (its name, level and parent) from the cached index, or None."""
+    return _snapshot().areas.get(code)
+
+
 def area_names(codes) -> dict[str, str]:
     """Names of the areas with ``codes`` (a case's county, township, community), from the cached index."""
     areas = _snapshot().areas

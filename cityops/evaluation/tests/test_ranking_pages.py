@@ -1,0 +1,158 @@
+"""The evaluation API's rankings in pages, in rank order, and narrowed to the areas inside one area."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import shapely
+from django.utils import timezone
+
+from cityops.cases.services import ReportInput, case_report
+from cityops.evaluation import selectors
+from cityops.evaluation.models import CaseFact
+from cityops.evaluation.tests.conftest import CHIEF, DISP, HANDLER, INSP, NOW, at, build
+from cityops.geography.models import Area, AreaBoundary
+
+pytestmark = pytest.mark.django_db
+TOWNSHIP_BOX = shapely.box(113.10, 36.18, 113.13, 36.21)
+URL = "/api/v1/evaluation/areas"
+
+
+def _inside(code: str, *, outside=None) -> tuple[float, float]:
+    geometry = shapely.from_geojson(AreaBoundary.objects.get(area__code=code).geometry)
+    if outside is not None:
+        geometry = geometry.difference(outside)
+    point = geometry.representative_point()
+    return point.y, point.x
+
+
+@pytest.fixture
+def spread(loop_world):
+    """The hand-made history (all at one point of 东街街道), plus cases in other cells of the township
+    (outlined here: the reference data outlines no township), elsewhere in 潞州区, and in 上党区."""
+    from cityops.geography.services import area_boundary_set
+
+    area_boundary_set(
+        area=Area.objects.get(code="140403001"),
+        geometry=TOWNSHIP_BOX,
+        source="test",
+        now=NOW - timedelta(days=400),
+    )
+    history = build(loop_world)
+    lz_lat, lz_lon = _inside("140403", outside=TOWNSHIP_BOX.buffer(0.01))
+    sd_lat, sd_lon = _inside("140404")
+    places = [(36.185 + 0.005 * i, 113.105 + 0.004 * i) for i in range(5)]
+    places += [(lz_lat, lz_lon), (lz_lat, lz_lon), (sd_lat, sd_lon)]
+    for i, (lat, lon) in enumerate(places):
+        data = ReportInput(
+            source="inspector", kind="matter", type_code="07001", description=f"spread {i}", lat=lat, lon=lon
+        )
+        history.cases[f"S{i}"] = case_report(
+            data=data, actor=loop_world["demo-inspector"], now=at(3, "10:00") + timedelta(minutes=i)
+        ).number
+    # one of them handled on time all the way: its cell ranks first, wherever its code sorts
+    history.loop("S2", [
+        ("file", CHIEF, "10:10"), ("dispatch", DISP, "10:20"), ("accept", HANDLER, "10:30"),
+        ("report_done", HANDLER, "11:00"), ("check_pass", INSP, "11:30"), ("close", CHIEF, "11:40"),
+    ], day=3)  # fmt: skip
+    return history
+
+
+def _march(**extra) -> dict:
+    return {"from": "2026-03-01", "to": "2026-03-31", **extra}
+
+
+def _by_rank(rows: list[dict]) -> list[dict]:
+    return sorted(rows, key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
+
+
+def test_grid_cells_come_in_pages_and_every_page_is_a_slice_of_the_whole_ranking(spread, api_for):
+    api = api_for("demo-leader")
+    q = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31), level="grid")
+    whole = selectors.area_rows(None, q, now=timezone.now())
+    cells = set(CaseFact.objects.values_list("grid_code", flat=True))
+    assert {r["code"] for r in whole} == cells and len(cells) >= 7
+    assert _by_rank(whole) != whole  # the ranks do not follow the codes
+    assert all(r["by_kind"] is not None for r in whole)
+
+    body = api.get(URL, _march(level="grid")).json()
+    assert (body["count"], body["page"], body["page_size"], body["order"]) == (len(cells), 1, 100, "code")
+    assert body["results"] == whole  # in code order, each with its indicators per kind of case
+
+    paged = []
+    for page in range(1, 5):
+        r = api.get(URL, _march(level="grid", order="rank", page=page, page_size=2))
+        assert r.status_code == 200 and r.json()["count"] == len(cells)
+        paged += r.json()["results"]
+        if len(paged) == len(cells):
+            break
+    assert paged == _by_rank(whole)  # ranks of the whole ranking, unranked cells last
+    assert [r["rank"] for r in paged if r["rank"] is not None] == sorted(
+        r["rank"] for r in whole if r["rank"] is not None
+    )
+    assert api.get(URL, _march(level="grid", page=page + 1, page_size=2)).status_code == 404
+
+    # the other rankings keep every row unless a page is asked for
+    counties = api.get(URL, _march()).json()
+    assert counties["page_size"] is None and counties["count"] == len(counties["results"]) >= 10
+    one = api.get(URL, _march(order="rank", page_size=1)).json()["results"]
+    assert [r["code"] for r in one] == [_by_rank(counties["results"])[0]["code"]]
+
+
+def test_areas_within_one_area_are_counted_over_its_facts_only(spread, api_for):
+    api = api_for("demo-leader")
+    facts = CaseFact.objects.all()
+    in_town = {f.grid_code for f in facts if f.township_code == "140403001"}
+    in_lz = {f.grid_code for f in facts if f.county_code == "140403"}
+    in_sd = {f.grid_code for f in facts if f.county_code == "140404"}
+    assert in_town < in_lz and in_sd and not in_sd & in_lz  # the places are where the test says
+
+    whole = {r["code"]: r for r in api.get(URL, _march(level="grid", page_size=1000)).json()["results"]}
+    for within, cells in (("140403001", in_town), ("140403", in_lz), ("140404", in_sd)):
+        body = api.get(URL, _march(level="grid", within=within, order="rank")).json()
+        assert body["within"] == within and body["count"] == len(cells)
+        rows = {r["code"]: r for r in body["results"]}
+        assert set(rows) == cells
+        for code, row in rows.items():  # a cell lies in one area: its figures are the city's
+            assert {k: row[k] for k in ("indicators", "by_kind", "score")} == {
+                k: whole[code][k] for k in ("indicators", "by_kind", "score")
+            }
+        ranked = [r["rank"] for r in body["results"] if r["rank"] is not None]
+        assert ranked and ranked[0] == 1  # ranked among themselves
+
+    towns = api.get(URL, _march(level="township", within="140403")).json()["results"]
+    assert {r["code"] for r in towns} == set(
+        Area.objects.filter(parent__code="140403", level="township").values_list("code", flat=True)
+    )
+    reports = {r["code"]: r["indicators"]["reports"] for r in towns}
+    assert reports["140403001"] == sum(1 for f in facts if f.township_code == "140403001") > 0
+
+
+def test_a_handler_sees_only_their_cases_within_an_area(spread, api_for):
+    handler = api_for("demo-handler")
+    body = handler.get(URL, _march(level="grid", within="140403", page_size=1000)).json()
+    seen = CaseFact.objects.filter(case__in=selectors.case_list_for(spread.p["demo-handler"]))
+    expected = {f.grid_code for f in seen if f.county_code == "140403"}
+    assert {r["code"] for r in body["results"]} == expected
+    total = sum(r["indicators"]["reports"] for r in body["results"])
+    assert total == sum(1 for f in seen if f.county_code == "140403" and f.reported_at.month == 3)
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "field"),
+    [
+        (URL, {"level": "county", "within": "140403"}, "within"),
+        (URL, {"level": "township", "within": "140403001"}, "within"),
+        (URL, {"level": "grid", "within": "no-such-area"}, "within"),
+        ("/api/v1/evaluation/departments", {"within": "140403"}, "within"),
+        (URL, {"order": "best"}, "order"),
+        (URL, {"page": "0"}, "page"),
+        (URL, {"page": "１"}, "page"),
+        (URL, {"level": "grid", "page_size": "1001"}, "page_size"),
+        (URL, {"page_size": "-5"}, "page_size"),
+    ],
+)
+def test_bad_paging_and_area_parameters_are_refused(spread, api_for, url, params, field):
+    r = api_for("demo-leader").get(url, _march(**params))
+    assert r.status_code == 400 and field in r.json(), r.content
