@@ -317,6 +317,9 @@ def scenarios(prep: dict) -> dict:
     def raw_case(i):
         return "GET", f"/case/{numbers[i % len(numbers)]}", {}, b""
 
+    def case_floor(i):
+        return "GET", f"/bench/case-floor/{numbers[i % len(numbers)]}/", cookie, b""
+
     def o311(i):
         return (
             "GET",
@@ -358,6 +361,8 @@ def scenarios(prep: dict) -> dict:
         "intake_open311": (intake_open311, None, lambda i: intake_open311(i, BEIJING[0], BEIJING[1])),
         "queue": (queue, raw_queue, queue),
         "case_page": (case_page, raw_case, case_page),
+        # the case page without its rendering (benchmarks/floor.py): the best ratio a case page can reach
+        "case_floor": (case_floor, raw_case, case_floor),
         "open311_get": (o311, raw_o311, o311),
         "toilets": (toilets, raw_toilets, toilets),
         "dashboard": (dashboard, raw_dashboard, dashboard),
@@ -516,7 +521,9 @@ def main() -> None:
     prep = json.loads(manage(env, "shell", "-c", PREP, capture=True).strip().splitlines()[-1])
     before = manage(env, "shell", "-c", COUNT, capture=True).strip().splitlines()[-1].split()
     port, raw_port = free_port(), free_port()
-    server = start_platform(env, port, a.server, a.workers)
+    server = start_platform(
+        {**env, "DJANGO_SETTINGS_MODULE": "benchmarks.floor_settings"}, port, a.server, a.workers
+    )
     raw = start_raw(url, raw_port, a.workers)
     results: dict = {}
     try:

@@ -104,3 +104,16 @@ def test_date_shows_beijing_time_and_other_filters_match_django():
         old = engines["django"].from_string(django_source).render(values)
         new = engines["jinja2"].from_string(jinja_source).render(values)
     assert old == new == "2026-11-29 07:30 3.14   3.141590 a<br>&lt;b&gt;"
+
+
+def test_each_language_keeps_its_own_texts():
+    """``_`` reads a dictionary per language (``core.templates.translator``): pages in both languages,
+    one after the other, each get their own translation, as Django's ``gettext`` gives it."""
+    page = engines["jinja2"].from_string('{{ _("Case") }}|{{ _("Timeline") }}')
+    seen = {}
+    for language in ("zh-hans", "en", "zh-hans", "en"):
+        with translation.override(language):
+            expected = f"{translation.gettext('Case')}|{translation.gettext('Timeline')}"
+            seen.setdefault(language, page.render({}))
+            assert page.render({}) == seen[language] == expected
+    assert seen["zh-hans"] == "案件|处理过程" and seen["en"] == "Case|Timeline"
