@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from django.utils import timezone
@@ -66,16 +67,26 @@ def parse_query(params, *, today: date) -> selectors.Query:
     kind = params.get("kind") or ""
     if kind and kind not in formulas.KIND_SPLIT:
         errors["kind"] = _("Use component or matter.")
-    within = (params.get("within") or "").strip()
-    if within and level in selectors.AREA_FIELDS:
-        area = area_record(within)
-        if level not in selectors.WITHIN_LEVELS:
-            errors["within"] = _("Only townships and grid cells are ranked within an area.")
-        elif area is None or area.level not in selectors.WITHIN_LEVELS[level]:
-            errors["within"] = _("Use the code of a county or of a township that holds this level.")
     if errors:
         raise ValidationError(errors)
-    return selectors.Query(start=start, end=end, level=level, kind=kind, within=within)
+    return selectors.Query(start=start, end=end, level=level, kind=kind)
+
+
+def parse_within(params, q: selectors.Query, object_kind: str) -> selectors.Query:
+    """``q`` narrowed to the areas inside the area ``within`` names (the API's rankings only)."""
+    within = (params.get("within") or "").strip()
+    if not within:
+        return q
+    if object_kind != "areas":
+        raise ValidationError({"within": _("Only areas are ranked within an area.")})
+    if q.level not in selectors.WITHIN_LEVELS:
+        raise ValidationError({"within": _("Only townships and grid cells are ranked within an area.")})
+    area = area_record(within)
+    if area is None or area.level not in selectors.WITHIN_LEVELS[q.level]:
+        raise ValidationError(
+            {"within": _("Use the code of a county or of a township that holds this level.")}
+        )
+    return replace(q, within=within)
 
 
 def parse_page(params, *, grid: bool) -> tuple[str, int, int | None]:
@@ -89,7 +100,14 @@ def parse_page(params, *, grid: bool) -> tuple[str, int, int | None]:
         raw = (params.get(name) or "").strip()
         if not raw:
             return default
-        if not raw.isascii() or not raw.isdigit() or int(raw) < 1 or (most and int(raw) > most):
+        # nine digits at most: a longer number is no page, and Python refuses to read 4,300 digits
+        if (
+            not raw.isascii()
+            or not raw.isdigit()
+            or len(raw) > 9
+            or int(raw) < 1
+            or (most and int(raw) > most)
+        ):
             errors[name] = (
                 _("Use a whole number from 1 to %(most)s.") % {"most": most}
                 if most
@@ -136,9 +154,8 @@ class EvaluationView(APIView):
             raise NotFound(_("No such page."))
         now = timezone.now()
         q = parse_query(request.query_params, today=timezone.localdate(now))
+        q = parse_within(request.query_params, q, object_kind)
         areas = object_kind == "areas"
-        if q.within and not areas:
-            raise ValidationError({"within": _("Only areas are ranked within an area.")})
         order, page, size = parse_page(request.query_params, grid=areas and q.level == "grid")
         headers = None
         if selectors.reads_city_figures(request.user, object_kind) and not (areas and q.within):

@@ -421,7 +421,9 @@ def ranking_page(
         rows = ROWS[object_kind](user, q, now=now, headers=headers)
     if order == "rank":
         rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, r["code"]))
-    shown = rows if size is None else rows[(page - 1) * size : page * size]
+    # without a size, one page holds every row: any later page is past the last
+    size = size or max(len(rows), 1)
+    shown = rows[(page - 1) * size : page * size]
     for r in shown:
         if "_counters" in r:
             r["by_kind"] = _split(r.pop("_counters"))

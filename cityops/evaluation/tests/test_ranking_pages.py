@@ -98,6 +98,8 @@ def test_grid_cells_come_in_pages_and_every_page_is_a_slice_of_the_whole_ranking
     assert counties["page_size"] is None and counties["count"] == len(counties["results"]) >= 10
     one = api.get(URL, _march(order="rank", page_size=1)).json()["results"]
     assert [r["code"] for r in one] == [_by_rank(counties["results"])[0]["code"]]
+    for ranking in ("/api/v1/evaluation/departments", "/api/v1/evaluation/people", URL):
+        assert api.get(ranking, _march(page=2)).status_code == 404  # every row was on page 1
 
 
 def test_areas_within_one_area_are_counted_over_its_facts_only(spread, api_for):
@@ -151,8 +153,17 @@ def test_a_handler_sees_only_their_cases_within_an_area(spread, api_for):
         (URL, {"page": "１"}, "page"),
         (URL, {"level": "grid", "page_size": "1001"}, "page_size"),
         (URL, {"page_size": "-5"}, "page_size"),
+        (URL, {"page": "9" * 5000}, "page"),
+        ("/api/v1/evaluation/people", {"within": "140403"}, "within"),
     ],
 )
 def test_bad_paging_and_area_parameters_are_refused(spread, api_for, url, params, field):
     r = api_for("demo-leader").get(url, _march(**params))
     assert r.status_code == 400 and field in r.json(), r.content
+
+
+def test_only_the_areas_are_ranked_within_an_area_and_the_dashboard_does_not_ask(spread, api_for, client):
+    r = api_for("demo-leader").get("/api/v1/evaluation/departments", _march(within="140403"))
+    assert r.json() == {"within": "只有区域可以在某一区域内排名。"}
+    client.force_login(spread.p["demo-leader"])
+    assert client.get("/dashboard/", _march(within="140403")).status_code == 200  # not its parameter
