@@ -18,22 +18,6 @@ from cityops.core.calendar import load_calendar
 from cityops.evaluation.models import CaseFact
 
 NOW = datetime(2026, 3, 10, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-COMMANDS = (
-    "core_calendar_seed",
-    "geography_load",
-    "catalog_load",
-    "organization_load",
-    "cases_load_dispatch_rules",
-)
-
-
-@pytest.fixture
-def world(demo_people, settings, tmp_path):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    settings.CITYOPS_DEMO = True
-    for name in COMMANDS:
-        call_command(name, stdout=io.StringIO(), stderr=io.StringIO())
-    return demo_people
 
 
 def _generate(bulk: bool, count: int = 50, seed: int = 7, batch: int = 16, workers: int | None = None) -> int:

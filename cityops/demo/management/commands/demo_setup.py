@@ -7,6 +7,7 @@ from cityops.cases.models import Case
 from cityops.demo.cases import generate_cases
 from cityops.demo.people import load_people
 from cityops.demo.toilets import generate_toilets
+from cityops.demo.townships import generate_townships
 from cityops.open311.services import ensure_demo_key
 
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
             call_command(command, verbosity=verbosity)
         if options["reference_only"]:
             return
+        # before any case: a case's township is placed at its report
+        towns = generate_townships(seed=options["seed"], now=timezone.now())
+        self.stdout.write(f"demo township outlines: {towns}")
         n = load_people()
         self.stdout.write(f"demo people: {n}")
         ensure_demo_key()
