@@ -158,8 +158,8 @@ class EvaluationView(APIView):
         areas = object_kind == "areas"
         order, page, size = parse_page(request.query_params, grid=areas and q.level == "grid")
         headers = None
-        if selectors.reads_city_figures(request.user, object_kind) and not (areas and q.within):
-            headers = services.period_headers(q, now=now)  # past days from the snapshots
+        if selectors.reads_city_figures(request.user, object_kind):  # past days from the snapshots
+            headers = services.period_headers(q, now=now)
         count, rows = selectors.ranking_page(
             request.user, object_kind, q, now=now, headers=headers, order=order, page=page, size=size
         )

@@ -359,16 +359,18 @@ def department_rows_of(user, data: dict[str, dict[str, dict]], *, kind: str = ""
 def area_rows(user, q: Query, *, now: datetime, headers=None, split: bool = True) -> list[dict]:
     """Ranked areas of one level for the period ``q``; the counties and the townships for a whole-city
     viewer, with ``headers``, from the dashboard's figures as ``department_rows`` (a month's township
-    ranking counted live: 0.6 s on SQLite at 1M cases). Grid cells, thousands of them, are counted
-    live: their snapshots would hold more than the facts of the day. So are the areas inside one area
-    (``q.within``), over that area's facts only. ``split``: as ``_row``."""
+    ranking counted live: 0.6 s on SQLite at 1M cases), a county's townships (``q.within``) among them.
+    Grid cells, thousands of them, are counted live: their snapshots would hold more than the facts of
+    the day; inside one area (``q.within``), over that area's facts only. ``split``: as ``_row``."""
     level = q.level if q.level in AREA_FIELDS else AreaLevel.COUNTY.value
     stored = {AreaLevel.COUNTY.value: "area_counters", AreaLevel.TOWNSHIP.value: "township_counters"}
     within = area_record(q.within) if q.within else None
     if within is not None and within.level not in WITHIN_LEVELS.get(level, ()):
         raise ValueError(f"{level} within {within.level}")
-    if within is None and headers is not None and level in stored and (user is None or sees_whole_city(user)):
+    if headers is not None and level in stored and (user is None or sees_whole_city(user)):
         data = city_figures(q, now=now, headers=headers)[stored[level]]
+        if within is not None:  # a county's townships: the codes whose parent it is
+            data = {code: v for code, v in data.items() if _parent_of(code) == within.code}
     else:
         p = q.period(now)
         # checked on each fact of the period: through its own index SQLite read the area's facts of
@@ -378,6 +380,11 @@ def area_rows(user, q: Query, *, now: datetime, headers=None, split: bool = True
             user, ObjectKind.AREA, start=p.start, end=p.end, now=now, level=level, where=where
         )
     return area_rows_of(data, level=level, kind=q.kind, within=within.code if within else "", split=split)
+
+
+def _parent_of(code: str) -> str | None:
+    area = area_record(code)
+    return area.parent_code if area is not None else None
 
 
 def area_rows_of(

@@ -129,6 +129,11 @@ def test_areas_within_one_area_are_counted_over_its_facts_only(spread, api_for):
     )
     reports = {r["code"]: r["indicators"]["reports"] for r in towns}
     assert reports["140403001"] == sum(1 for f in facts if f.township_code == "140403001") > 0
+    every = {r["code"]: r for r in api.get(URL, _march(level="township")).json()["results"]}
+    for row in towns:  # the whole city's township figures (the snapshots' for a leader), only fewer
+        assert {k: row[k] for k in ("indicators", "by_kind", "score")} == {
+            k: every[row["code"]][k] for k in ("indicators", "by_kind", "score")
+        }
 
 
 def test_a_handler_sees_only_their_cases_within_an_area(spread, api_for):
