@@ -116,6 +116,9 @@ def pages(v: dict) -> list[tuple[str, str]]:
     evaluation = ["/api/v1/evaluation/departments", "/api/v1/evaluation/areas", "/api/v1/evaluation/people"]
     evaluation += ["/api/v1/evaluation/areas?level=grid", "/api/v1/evaluation/departments?from={year}-01-01"]
     evaluation += ["/api/v1/evaluation/areas?level=township", "/api/v1/evaluation/areas?from={year}-01-01"]
+    # one area's townships and grid cells, best first (the demo city's townships are generated)
+    evaluation += ["/api/v1/evaluation/areas?level=township&within=140403&order=rank"]
+    evaluation += ["/api/v1/evaluation/areas?level=grid&within=140403001&order=rank"]
     evaluation += [
         "/dashboard/cases?indicator=handle_ontime_rate",
         "/dashboard/cases?indicator=reports&page=50",
