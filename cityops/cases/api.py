@@ -7,7 +7,10 @@ Domain errors raised by the services come out through ``cityops.core.api.excepti
 
 from __future__ import annotations
 
+from functools import cached_property, partial
+
 from django.contrib.auth import authenticate
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -409,10 +412,65 @@ ERROR = inline_serializer("Error", {"detail": serializers.CharField(), "code": s
 # views
 
 
+# A text search counts its matches up to this many: a word in a fifth of the cases (小广告) took 0.3 s
+# to count at 1M cases and 0.9 s at 3M on SQLite, for a total nobody pages through.
+SEARCH_COUNT_CAP = 10_000
+
+
+class _CappedPaginator(Paginator):
+    """Django's paginator, counting at most ``cap`` rows when ``cap`` is set (``capped`` says whether
+    there were more); the pages beyond are not reached."""
+
+    def __init__(self, *args, cap: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cap, self.capped = cap, False
+
+    @cached_property
+    def count(self) -> int:
+        if self.cap is None:
+            return super().count
+        found = self.object_list.count_at_most(self.cap)  # selectors.PagedList
+        self.capped = found > self.cap
+        return min(found, self.cap)
+
+
 class CasePagination(PageNumberPagination):
+    """Pages of 20 (at most 100); with a text search, ``count`` is exact up to ``SEARCH_COUNT_CAP``
+    and ``count_capped`` says when there are more."""
+
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        cap = SEARCH_COUNT_CAP if (request.query_params.get("q") or "").strip() else None
+        self.django_paginator_class = partial(_CappedPaginator, cap=cap)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_paginated_response(self, data):
+        paginator = self.page.paginator
+        return Response(
+            {
+                "count": paginator.count,
+                "count_capped": paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        out = super().get_paginated_response_schema(schema)
+        out["properties"] = {
+            "count": out["properties"]["count"],
+            "count_capped": {
+                "type": "boolean",
+                "description": f"True when a text search found more than {SEARCH_COUNT_CAP} cases: count "
+                "is then that many and the pages stop there.",
+            },
+            **{k: v for k, v in out["properties"].items() if k != "count"},
+        }
+        return out
 
 
 def _context(request) -> dict:

@@ -296,6 +296,10 @@ class PagedList:
     def count(self) -> int:
         return self._count(-1)
 
+    def count_at_most(self, most: int) -> int:
+        """The number of rows, or ``most + 1`` when there are more: the database stops there."""
+        return self.whole[: most + 1].count()
+
     def __len__(self) -> int:
         return self.count()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
@@ -343,6 +344,32 @@ def test_merge_and_duplicates(api_for):
     r = act(operator, dup, "merge", original=original)
     assert r.status_code == 200, r.content
     assert r.json()["state"] == State.MERGED and r.json()["merged_into"] == original
+
+
+@pytest.mark.parametrize("sort", ["-reported", "due"])
+def test_a_text_search_counts_its_matches_up_to_the_cap(api_for, monkeypatch, sort):
+    """``count`` is exact up to ``SEARCH_COUNT_CAP``; beyond, it is the cap, ``count_capped`` says so
+    and the pages stop there. A list without a text search is counted in full."""
+    from cityops.cases import api
+
+    inspector, chief = api_for("demo-inspector"), api_for("demo-chief")
+    numbers = [report(inspector, description=f"井盖松动 {i}").json()["number"] for i in range(5)]
+    report(inspector, description="路灯不亮")
+    monkeypatch.setattr(api, "SEARCH_COUNT_CAP", 3)
+    body = chief.get("/api/v1/cases", {"q": "井盖松动", "page_size": 2, "sort": sort}).json()
+    assert (body["count"], body["count_capped"], len(body["results"])) == (3, True, 2)
+    last = chief.get(body["next"]).json()
+    assert (len(last["results"]), last["next"]) == (1, None)  # the third match, and no further page
+    assert chief.get("/api/v1/cases", {"q": "井盖松动", "page": 3, "page_size": 2}).status_code == 404
+    listed = [c["number"] for c in body["results"] + last["results"]]
+    assert set(listed) <= set(numbers) and len(set(listed)) == 3
+    body = chief.get("/api/v1/cases", {"q": "路灯不亮", "sort": sort}).json()
+    assert (body["count"], body["count_capped"]) == (1, False)
+    body = chief.get("/api/v1/cases", {"sort": sort}).json()
+    assert (body["count"], body["count_capped"]) == (6, False)  # no text search: no cap
+    monkeypatch.setattr(api, "SEARCH_COUNT_CAP", 5)
+    body = chief.get("/api/v1/cases", {"q": "井盖松动", "sort": sort}).json()
+    assert (body["count"], body["count_capped"]) == (5, False)  # exactly the cap: all of them
 
 
 def test_unknown_case_and_unknown_action(api_for):
