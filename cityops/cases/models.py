@@ -125,6 +125,9 @@ class Case(models.Model):
             # a department's cases newest first: a handler's list, the department filter
             models.Index(fields=["department", "-reported_at"], name="case_dept"),
             models.Index(fields=["state", "due_at"], name="case_state_due"),
+            # a queue of one state by number: the parked cases grow with the years (28,586 at 3M cases),
+            # and SQLite read them all to sort a page (140 ms -> 0.3 ms)
+            models.Index(fields=["state", "number"], name="case_state_number"),
             models.Index(fields=["county_code", "-reported_at"], name="case_county"),
             models.Index(fields=["type_code", "-reported_at"], name="case_type"),
             models.Index(fields=["inspector", "state"], name="case_inspector_state"),

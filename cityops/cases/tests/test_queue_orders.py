@@ -162,6 +162,20 @@ def test_deadline_pages_and_reopen_requests_read_their_partial_indexes(mixed):
 
 
 @pytest.mark.django_db
+def test_a_queue_of_one_state_in_number_order_is_read_from_its_index(mixed):
+    """The parked cases grow with the years: SQLite read all of them to sort a page by number (3M
+    cases: 140 ms), where ``case_state_number`` gives the page in order."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL chooses by its statistics, which a test table cannot stand for")
+    people, _cases = mixed
+    user, now = people["demo-dispatcher"], timezone.now()
+    for queue, sort in (("parked", "number"), ("parked", "-number"), ("all", "number")):
+        filters = CaseFilters(queue=queue, state="parked" if queue == "all" else "", sort=sort)
+        plan = _plan(case_queue_for(user, filters, now=now, page=True))
+        assert "case_state_number" in plan and "TEMP B-TREE" not in plan, (queue, sort, plan)
+
+
+@pytest.mark.django_db
 def test_open_queues_oldest_first_are_sorted_after_filtering(mixed):
     """PostgreSQL would read the date or number index from the oldest case, through every closed one,
     before the first open case: those orders sort the queue's few cases instead (``SortedAfter``)."""
