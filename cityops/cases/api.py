@@ -147,13 +147,14 @@ class ActionSerializer(FieldsOnce):
 
 
 class CaseFilterSerializer(serializers.Serializer):
+    # An empty filter (``?q=``, as a form with an empty field sends it) is no filter, not a 400.
     queue = serializers.ChoiceField(choices=list(selectors.QUEUES), default="all")
-    type = serializers.CharField(max_length=5, required=False, default="")
-    area = serializers.CharField(max_length=16, required=False, default="")
-    department = serializers.CharField(max_length=40, required=False, default="")
-    source = serializers.ChoiceField(choices=Source.choices, required=False, default="")
-    state = serializers.ChoiceField(choices=State.choices, required=False, default="")
-    q = serializers.CharField(max_length=100, required=False, default="")
+    type = serializers.CharField(max_length=5, required=False, default="", allow_blank=True)
+    area = serializers.CharField(max_length=16, required=False, default="", allow_blank=True)
+    department = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+    source = serializers.ChoiceField(choices=Source.choices, required=False, default="", allow_blank=True)
+    state = serializers.ChoiceField(choices=State.choices, required=False, default="", allow_blank=True)
+    q = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
     sort = serializers.ChoiceField(choices=list(selectors.SORTS), default="-reported")
 
     def get_fields(self):
@@ -459,18 +460,21 @@ class CasePagination(PageNumberPagination):
             }
         )
 
-    def get_paginated_response_schema(self, schema):
-        out = super().get_paginated_response_schema(schema)
-        out["properties"] = {
-            "count": out["properties"]["count"],
-            "count_capped": {
-                "type": "boolean",
-                "description": f"True when a text search found more than {SEARCH_COUNT_CAP} cases: count "
-                "is then that many and the pages stop there.",
-            },
-            **{k: v for k, v in out["properties"].items() if k != "count"},
-        }
-        return out
+
+# The paged answer of the case list, as ``CasePagination`` writes it (for the OpenAPI schema).
+CASE_PAGE = inline_serializer(
+    "CasePage",
+    {
+        "count": serializers.IntegerField(),
+        "count_capped": serializers.BooleanField(
+            help_text=f"True when a text search found more than {SEARCH_COUNT_CAP} cases: count is then "
+            "that many and the pages stop there."
+        ),
+        "next": serializers.URLField(allow_null=True),
+        "previous": serializers.URLField(allow_null=True),
+        "results": CaseSerializer(many=True),
+    },
+)
 
 
 def _context(request) -> dict:
@@ -525,8 +529,9 @@ class CaseListView(APIView):
             OpenApiParameter("page", OpenApiTypes.INT),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 100."),
         ],
-        responses={200: CaseSerializer(many=True), 400: ERROR},
+        responses={200: CASE_PAGE, 400: ERROR},
         tags=["cases"],
+        operation_id="cases_list",  # a page object, not a list: the generator would call it a retrieve
     )
     def get(self, request):
         """Cases the caller may see, filtered and paged."""

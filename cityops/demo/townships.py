@@ -73,18 +73,31 @@ def seed_points(townships: list[Area], county: shapely.Geometry, *, seed: int) -
     for t in townships:
         if t.kind != AreaKind.SUBDISTRICT:
             by_ring.setdefault(RINGS.get(t.kind, RINGS[AreaKind.TOWN])[0], []).append(t)
-    points = {}
+    points: dict[str, shapely.Point] = {}
     for km, members in sorted(by_ring.items()):
         turn = rng.random() * 2 * math.pi
         for i, t in enumerate(sorted(members, key=lambda a: a.code)):
-            point = _offset(lat, lon, km, turn + 2 * math.pi * i / len(members))
-            # a point past the county's edge is drawn back towards the core until it is inside
-            step = 1.0
-            while not county.contains(point) and step > 0:
-                step -= 0.05
-                point = _offset(lat, lon, km * step, turn + 2 * math.pi * i / len(members))
+            angle = turn + 2 * math.pi * i / len(members)
+            taken = {(p.x, p.y) for p in points.values()}
+            # a point past the county's edge is drawn back towards the core until it is inside; in a
+            # county too narrow for its ray, anywhere inside (two points at one place have no cells)
+            for k in range(20, 0, -1):
+                point = _offset(lat, lon, km * k / 20, angle)
+                if county.contains(point) and (point.x, point.y) not in taken:
+                    break
+            else:
+                point = _anywhere_inside(county, rng, taken)
             points[t.code] = point
     return points
+
+
+def _anywhere_inside(county: shapely.Geometry, rng: random.Random, taken: set) -> shapely.Point:
+    min_lon, min_lat, max_lon, max_lat = county.bounds
+    for _ in range(100_000):
+        point = shapely.Point(rng.uniform(min_lon, max_lon), rng.uniform(min_lat, max_lat))
+        if county.contains(point) and (point.x, point.y) not in taken:
+            return point
+    raise ValueError("no room for another township's seed point in the county")
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

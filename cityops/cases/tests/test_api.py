@@ -99,6 +99,13 @@ def test_schema_and_docs(loop_world):
     ):
         assert p in text
     assert APIClient().get("/api/v1/docs/").status_code == 200
+    # the case list answers a page: its schema says so, with the capped count's flag
+    schema = APIClient().get("/api/v1/schema/", {"format": "json"}).json()
+    page = schema["paths"]["/api/v1/cases"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
+    properties = schema["components"]["schemas"][page["$ref"].rpartition("/")[2]]["properties"]
+    assert set(properties) == {"count", "count_capped", "next", "previous", "results"}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -367,6 +374,9 @@ def test_a_text_search_counts_its_matches_up_to_the_cap(api_for, monkeypatch, so
     assert (body["count"], body["count_capped"]) == (1, False)
     body = chief.get("/api/v1/cases", {"sort": sort}).json()
     assert (body["count"], body["count_capped"]) == (6, False)  # no text search: no cap
+    # empty filters, as a form with empty fields sends them, are no filters (they were a 400)
+    empty = {"q": " ", "type": "", "area": "", "department": "", "source": "", "state": "", "sort": sort}
+    assert chief.get("/api/v1/cases", empty).json() == body
     monkeypatch.setattr(api, "SEARCH_COUNT_CAP", 5)
     body = chief.get("/api/v1/cases", {"q": "井盖松动", "sort": sort}).json()
     assert (body["count"], body["count_capped"]) == (5, False)  # exactly the cap: all of them

@@ -102,3 +102,20 @@ def test_the_demo_setup_outlines_the_townships_and_reference_only_does_not(world
     call_command("demo_setup", "--cases", "0", stdout=out)
     assert "demo township outlines: 19" in out.getvalue()
     assert AreaBoundary.objects.filter(area__level="township").count() == 19
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_a_county_too_narrow_for_the_rings_is_still_cut_into_one_cell_per_township(seed):
+    """A ring's point past the county's edge is drawn back towards the core; in a strip too narrow for
+    that, it lands anywhere inside, never on another point (two points at one place have no cells)."""
+    from types import SimpleNamespace
+
+    from cityops.demo.townships import township_outlines
+
+    strip = shapely.box(113.0, 36.0, 113.3, 36.004)
+    towns = [SimpleNamespace(code="s0", kind="subdistrict")]
+    towns += [SimpleNamespace(code=f"t{i}", kind="town") for i in range(4)]
+    outlines = township_outlines(towns, strip, seed=seed)
+    assert set(outlines) == {t.code for t in towns}
+    assert all(g.is_valid and g.area > 0 for g in outlines.values())
+    assert abs(sum(g.area for g in outlines.values()) - strip.area) < 1e-9
