@@ -265,12 +265,13 @@ def _row(
     code: str, name: str, by_kind: dict[str, dict], weights, thresholds, *, split: bool = True, **extra
 ) -> dict:
     """One object's indicators, score and grade; ``split=False`` leaves out the indicators per kind of
-    case (``_split`` adds them), which only the rows shown need: a ranking of thousands of grid cells
-    spent two thirds of its formula time on them."""
+    case and keeps their counters under ``_counters`` instead (``ranking_page`` works them out), which
+    only the rows shown need: a ranking of thousands of grid cells spent two thirds of its formula time
+    on them."""
     total = formulas.add_counters(*by_kind.values())
     values = formulas.indicators(total)
     score = formulas.composite_score(values, weights)
-    return {
+    row = {
         "code": code,
         "name": name,
         "indicators": values,
@@ -279,6 +280,9 @@ def _row(
         "grade": formulas.grade(score, thresholds),
         **extra,
     }
+    if not split:
+        row["_counters"] = by_kind
+    return row
 
 
 def _split(by_kind: dict[str, dict]) -> dict[str, dict]:
@@ -406,9 +410,6 @@ def area_rows_of(
         if code
     ]
     formulas.rank(rows)
-    if not split:
-        for r in rows:
-            r["_counters"] = _kind_filter(data.get(r["code"], {}), kind)
     return rows
 
 
