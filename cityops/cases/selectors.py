@@ -282,23 +282,28 @@ class PagedList:
     index in the list's order; the count comes from the whole list's query, which an index answers
     whatever the order. In deadline order the list is read in two parts, the cases with a deadline
     and then those without: in one statement both databases sorted every case of the list (the
-    staff API at 1M cases: 1.4-2 s a page)."""
+    staff API at 1M cases: 1.4-2 s a page). A part is counted only as far as the page reaches: its
+    full count, a department's million cases with a deadline, took 50-80 ms at 3M cases."""
 
     def __init__(self, whole: QuerySet[Case], *parts: QuerySet[Case]):
         self.whole, self.parts = whole, parts
-        self._counts: dict[int, int] = {}
-
-    def _count(self, i: int) -> int:
-        if i not in self._counts:
-            self._counts[i] = self.parts[i].count() if i >= 0 else self.whole.count()
-        return self._counts[i]
+        self._sizes: dict[int, int] = {}  # the parts counted to their end
 
     def count(self) -> int:
-        return self._count(-1)
+        return self.whole.count()
 
     def count_at_most(self, most: int) -> int:
         """The number of rows, or ``most + 1`` when there are more: the database stops there."""
         return self.whole[: most + 1].count()
+
+    def _size_up_to(self, i: int, most: int) -> int:
+        """The number of rows of part ``i``, or ``most`` when it has at least that many."""
+        if i in self._sizes:
+            return min(self._sizes[i], most)
+        n = self.parts[i][:most].count()
+        if n < most:
+            self._sizes[i] = n
+        return n
 
     def __len__(self) -> int:
         return self.count()
@@ -311,12 +316,15 @@ class PagedList:
             raise TypeError("a PagedList is read by bounded slices")
         rows, base, last = [], 0, len(self.parts) - 1
         for i, part in enumerate(self.parts):
-            begin, end = max(0, start - base), stop - base if i == last else min(stop - base, self._count(i))
-            if begin < end:
-                rows += list(part[begin:end])
-            if i == last or stop - base <= self._count(i):
+            if i == last:
+                rows += list(part[max(0, start - base) : stop - base])
                 break
-            base += self._count(i)
+            size = self._size_up_to(i, stop - base)
+            if max(0, start - base) < size:
+                rows += list(part[max(0, start - base) : size])
+            if size == stop - base:  # the slice ends in this part
+                break
+            base += size
         return rows
 
 

@@ -353,33 +353,56 @@ def test_merge_and_duplicates(api_for):
     assert r.json()["state"] == State.MERGED and r.json()["merged_into"] == original
 
 
-@pytest.mark.parametrize("sort", ["-reported", "due"])
-def test_a_text_search_counts_its_matches_up_to_the_cap(api_for, monkeypatch, sort):
-    """``count`` is exact up to ``SEARCH_COUNT_CAP``; beyond, it is the cap, ``count_capped`` says so
-    and the pages stop there. A list without a text search is counted in full."""
+def _walk(client, first: dict) -> list[str]:
+    """The numbers of every page of a list, following ``next`` from its first page."""
+    numbers, body = [], first
+    while True:
+        numbers += [c["number"] for c in body["results"]]
+        if body["next"] is None:
+            return numbers
+        body = client.get(body["next"]).json()
+
+
+@pytest.mark.parametrize("sort", ["-reported", "due", "-due", "number"])
+def test_a_list_counts_its_cases_up_to_the_cap_and_its_pages_go_on(api_for, monkeypatch, sort):
+    """``count`` is exact up to ``COUNT_CAP``; beyond, it is the cap and ``count_capped`` says so, and
+    ``next`` still leads page by page to the last case, each case once; a page past the last is 404."""
     from cityops.cases import api
 
     inspector, chief = api_for("demo-inspector"), api_for("demo-chief")
     numbers = [report(inspector, description=f"井盖松动 {i}").json()["number"] for i in range(5)]
-    report(inspector, description="路灯不亮")
-    monkeypatch.setattr(api, "SEARCH_COUNT_CAP", 3)
+    numbers.append(report(inspector, description="路灯不亮").json()["number"])
+    for number in numbers[1:3]:  # cases with no deadline: the second part of a list in deadline order
+        r = act(chief, number, "invalidate", note="不属于城管事项")
+        assert r.status_code == 200 and r.json()["due_at"] is None, r.content
+    monkeypatch.setattr(api, "COUNT_CAP", 3)
+    whole = chief.get("/api/v1/cases", {"sort": sort, "page_size": 100}).json()
+    assert (whole["count"], whole["count_capped"], len(whole["results"])) == (3, True, 6)
+    assert sorted(c["number"] for c in whole["results"]) == sorted(numbers)
+    order = [c["number"] for c in whole["results"]]
+    for size in (1, 2, 4, 5):
+        body = chief.get("/api/v1/cases", {"sort": sort, "page_size": size}).json()
+        assert (body["count"], body["count_capped"], len(body["results"])) == (3, True, min(size, 6))
+        assert _walk(chief, body) == order, size  # past the cap, in the list's order, none twice
+    assert chief.get("/api/v1/cases", {"sort": sort, "page_size": 2, "page": 3}).json()["next"] is None
+    assert chief.get("/api/v1/cases", {"sort": sort, "page_size": 2, "page": 4}).status_code == 404
+    assert chief.get("/api/v1/cases", {"sort": sort, "page": 0}).status_code == 404
+    assert chief.get("/api/v1/cases", {"sort": sort, "page": "x"}).status_code == 404
+    # a text search as well
     body = chief.get("/api/v1/cases", {"q": "井盖松动", "page_size": 2, "sort": sort}).json()
     assert (body["count"], body["count_capped"], len(body["results"])) == (3, True, 2)
-    last = chief.get(body["next"]).json()
-    assert (len(last["results"]), last["next"]) == (1, None)  # the third match, and no further page
-    assert chief.get("/api/v1/cases", {"q": "井盖松动", "page": 3, "page_size": 2}).status_code == 404
-    listed = [c["number"] for c in body["results"] + last["results"]]
-    assert set(listed) <= set(numbers) and len(set(listed)) == 3
+    assert sorted(_walk(chief, body)) == sorted(numbers[:5])
     body = chief.get("/api/v1/cases", {"q": "路灯不亮", "sort": sort}).json()
-    assert (body["count"], body["count_capped"]) == (1, False)
-    body = chief.get("/api/v1/cases", {"sort": sort}).json()
-    assert (body["count"], body["count_capped"]) == (6, False)  # no text search: no cap
+    assert (body["count"], body["count_capped"], body["next"]) == (1, False, None)
     # empty filters, as a form with empty fields sends them, are no filters (they were a 400)
+    body = chief.get("/api/v1/cases", {"sort": sort}).json()
     empty = {"q": " ", "type": "", "area": "", "department": "", "source": "", "state": "", "sort": sort}
     assert chief.get("/api/v1/cases", empty).json() == body
-    monkeypatch.setattr(api, "SEARCH_COUNT_CAP", 5)
-    body = chief.get("/api/v1/cases", {"q": "井盖松动", "sort": sort}).json()
-    assert (body["count"], body["count_capped"]) == (5, False)  # exactly the cap: all of them
+    monkeypatch.setattr(api, "COUNT_CAP", 6)
+    body = chief.get("/api/v1/cases", {"sort": sort, "page_size": 4}).json()
+    assert (body["count"], body["count_capped"]) == (6, False)  # exactly the cap: all of them
+    assert _walk(chief, body) == order
+    assert chief.get("/api/v1/cases", {"sort": sort, "page_size": 4, "page": 3}).status_code == 404
 
 
 def test_unknown_case_and_unknown_action(api_for):
