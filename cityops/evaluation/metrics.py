@@ -19,6 +19,7 @@ from datetime import datetime
 from django.db.models import F, Q
 
 from cityops.cases.choices import CLOCK_STATES, OPEN_STATES, State
+from cityops.core.db import Unindexed
 from cityops.evaluation.formulas import INDICATOR_BY_KEY, SATISFIED
 
 
@@ -218,12 +219,25 @@ def moving_after(t: datetime) -> Q:
     return Q(settles_at__gte=t)
 
 
+def last_anchor(row: dict) -> datetime | None:
+    """The latest of ``row``'s ``ANCHORS`` (``CaseFact.last_at``): a row counts in no period that
+    starts after it."""
+    moments = [t for t in (row.get(f) for f in ANCHORS) if t is not None]
+    return max(moments) if moments else None
+
+
 def relevant(p: Period) -> Q:
-    """Rows that may count in some period counter (lets the database use the anchor indexes)."""
+    """Rows that may count in some period counter (lets the database use the anchor indexes).
+
+    Also those whose latest anchor (``last_at``) is not before the period, a condition each of them
+    meets, for PostgreSQL: it took a month's rows by the anchors alone for 7% of all rows (2% in
+    fact) and read the whole table, longer every year (3M cases: 0.5 s of a grid ranking, 1 s of a
+    handler's report); it reads the recent rows from ``fact_last`` instead. SQLite checks it row by row,
+    keeping its plan (the anchor indexes): facts written before the column have none."""
     q = Q()
     for field in ANCHORS:
         q |= Q(**{f"{field}__gte": p.start, f"{field}__lt": p.end})
-    return q
+    return q & Unindexed(Q(last_at__gte=p.start) | Q(last_at__isnull=True))
 
 
 def counter_q(key: str, p: Period) -> Q:

@@ -117,6 +117,9 @@ class CaseFact(models.Model):
     # its handlers no longer see it (``selectors.department_rows``). A default in the database too: a
     # process of the earlier release, during an upgrade, inserts facts without it.
     held = models.BooleanField(_("held by its department"), default=True, db_default=True)
+    # The latest of the anchors (``metrics.ANCHORS``, the moments the counters' periods are taken
+    # over): a fact counts in no period that starts after it (``metrics.relevant``).
+    last_at = models.DateTimeField(_("latest step"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("case fact")
@@ -136,6 +139,8 @@ class CaseFact(models.Model):
                 name="fact_settles",
                 condition=Q(settles_at__isnull=False),
             ),
+            # the facts of a recent period, whose number does not grow with the years (``last_at``)
+            models.Index(fields=["last_at"], name="fact_last"),
             # the few facts whose department does not hold the case
             models.Index(fields=["department"], name="fact_unheld", condition=Q(held=False)),
             *(

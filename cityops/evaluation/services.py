@@ -84,6 +84,7 @@ def fact_values_with(case: Case, events, timing) -> dict:
     )
     values["case_updated_at"] = case.updated_at
     values["settles_at"] = metrics.settles_at(values)
+    values["last_at"] = metrics.last_anchor(values)
     values["held"] = values["department_id"] is None or values["department_id"] == case.department_id
     return values
 
@@ -168,6 +169,7 @@ def stale_facts_cases():
         | ~Q(fact__case_updated_at=F("updated_at"))
         | unsettled
         | held_wrong
+        | Q(fact__last_at__isnull=True)  # written by a worker that predates evaluation.0009
     )
 
 

@@ -15,6 +15,7 @@ from cityops.cases import deadlines
 from cityops.cases.choices import Action, State
 from cityops.cases.models import Case, CaseCounter, CaseEvent
 from cityops.core.calendar import load_calendar
+from cityops.evaluation.metrics import ANCHORS
 from cityops.evaluation.models import CaseFact
 
 NOW = datetime(2026, 3, 10, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -79,6 +80,8 @@ def _check_invariants() -> Counter:
         in_month = [int(n[8:]) for n in numbers if n.startswith(month)]
         assert max(in_month) == last
     assert CaseFact.objects.count() == len(cases)
+    for fact in CaseFact.objects.values("last_at", *ANCHORS):  # the latest anchor (metrics.relevant)
+        assert fact["last_at"] == max(t for t in (fact[a] for a in ANCHORS) if t is not None)
     return states
 
 

@@ -9,6 +9,7 @@ import pytest
 import shapely
 from django.apps import apps as django_apps
 from django.db import connection
+from django.db.models import Q
 
 from cityops.evaluation import metrics, selectors, services
 from cityops.evaluation.metrics import COUNTERS, Period
@@ -198,6 +199,62 @@ def test_the_migration_fills_in_each_stored_facts_settling_moment(moving_history
 
     migration.backfill(django_apps, Editor())
     assert dict(CaseFact.objects.values_list("pk", "settles_at")) == expected
+
+
+def test_a_fact_counts_in_no_period_that_starts_after_its_latest_anchor(moving_history):
+    """``last_at`` is the latest anchor, and ``metrics.relevant`` may leave out the facts whose
+    ``last_at`` is before a period: no counter counts them there, at any moment."""
+    facts = list(CaseFact.objects.values("pk", "last_at", *metrics.ANCHORS))
+    assert len(facts) > 10
+    for f in facts:
+        assert f["last_at"] == max(f[a] for a in metrics.ANCHORS if f[a] is not None)
+    lasts = sorted({f["last_at"] for f in facts})
+    for start in (*lasts[1:], lasts[-1] + timedelta(seconds=1)):  # each fact's last moment, and later
+        before = [f["pk"] for f in facts if f["last_at"] < start]
+        assert before
+        for moment in (start, *MOMENTS):
+            p = Period(start, max(start, NOW) + timedelta(days=30), moment)
+            for name in selectors.PERIOD_COUNTERS:  # overdue_now is a stock, of no period
+                assert not CaseFact.objects.filter(pk__in=before).filter(COUNTERS[name](p)).exists(), (
+                    start,
+                    name,
+                )
+            counted = set(CaseFact.objects.filter(metrics.relevant(p)).values_list("pk", flat=True))
+            assert not counted & set(before)
+            by_anchors = Q()
+            for a in metrics.ANCHORS:
+                by_anchors |= Q(**{f"{a}__gte": p.start, f"{a}__lt": p.end})
+            assert counted == set(CaseFact.objects.filter(by_anchors).values_list("pk", flat=True))
+
+
+def test_the_migration_fills_in_each_stored_facts_latest_anchor(moving_history):
+    from importlib import import_module
+
+    expected = dict(CaseFact.objects.values_list("pk", "last_at"))
+    assert len(set(expected.values())) > 5
+    CaseFact.objects.update(last_at=None)
+    migration = import_module("cityops.evaluation.migrations.0009_fact_last_at")
+
+    class Editor:  # what the migration uses of a schema editor
+        def __init__(self):
+            self.connection = connection
+
+    migration.fill(django_apps, Editor())
+    assert dict(CaseFact.objects.values_list("pk", "last_at")) == expected
+
+
+def test_a_fact_written_without_its_latest_anchor_counts_and_is_rebuilt(moving_history):
+    """A process of the release before ``last_at`` writes facts without it: they still count in every
+    period (``metrics.relevant`` keeps them), and the timer's rebuild of stale facts fills it in."""
+    p = WEEK.period(NOW)
+    whole = selectors._group(CaseFact.objects.all(), None, p, selectors.PERIOD_COUNTERS)
+    assert whole["city"]
+    right = dict(CaseFact.objects.values_list("pk", "last_at"))
+    CaseFact.objects.update(last_at=None)
+    assert selectors._group(CaseFact.objects.all(), None, p, selectors.PERIOD_COUNTERS) == whole
+    assert services.facts_rebuild(stale_only=True) == len(right)
+    assert dict(CaseFact.objects.values_list("pk", "last_at")) == right
+    assert services.facts_rebuild(stale_only=True) == 0
 
 
 def test_facts_written_by_an_earlier_release_during_an_upgrade_are_rebuilt(moving_history):
