@@ -483,6 +483,12 @@ class CasePagination(PageNumberPagination):
         self.django_paginator_class = partial(_CappedPaginator, cap=COUNT_CAP)
         return super().paginate_queryset(queryset, request, view)
 
+    def get_page_number(self, request, paginator):
+        number = super().get_page_number(request, paginator)
+        if paginator.capped and request.query_params.get(self.page_query_param) in self.last_page_strings:
+            return max(1, -(-paginator.full_count // paginator.per_page))  # the last, not the cap's
+        return number
+
     def get_paginated_response(self, data):
         paginator = self.page.paginator
         return Response(

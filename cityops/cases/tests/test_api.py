@@ -385,6 +385,8 @@ def test_a_list_counts_its_cases_up_to_the_cap_and_its_pages_go_on(api_for, monk
         assert (body["count"], body["count_capped"], len(body["results"])) == (3, True, min(size, 6))
         assert _walk(chief, body) == order, size  # past the cap, in the list's order, none twice
     assert chief.get("/api/v1/cases", {"sort": sort, "page_size": 2, "page": 3}).json()["next"] is None
+    last = chief.get("/api/v1/cases", {"sort": sort, "page_size": 4, "page": "last"}).json()
+    assert ([c["number"] for c in last["results"]], last["next"]) == (order[4:], None)
     assert chief.get("/api/v1/cases", {"sort": sort, "page_size": 2, "page": 4}).status_code == 404
     assert chief.get("/api/v1/cases", {"sort": sort, "page": 0}).status_code == 404
     assert chief.get("/api/v1/cases", {"sort": sort, "page": "x"}).status_code == 404
