@@ -126,7 +126,10 @@ def pages(v: dict) -> list[tuple[str, str]]:
     evaluation += ["/dashboard/cases?indicator=close_rate&object=department:LZ-CGJ"]
     evaluation += ["/dashboard/?from={year}-01-01&to={year}-06-30"]
     out += [("demo-leader", p.format(**v)) for p in evaluation]
-    out += [("demo-handler", "/api/v1/evaluation/departments")]
+    # a handler's figures are counted live over the facts of their department's cases
+    handler = ["/api/v1/evaluation/departments", "/api/v1/evaluation/areas?level=township"]
+    handler += ["/api/v1/evaluation/people", "/evaluation/report/"]
+    out += [("demo-handler", p) for p in handler]
     leader = ["home:leader", "/dashboard/", "/evaluation/report/", "/evaluation/report/?month={past}"]
     leader += ["/facilities/", "/facilities/due/", "/facilities/figures/", "/facilities/map/"]
     leader += [f"/facilities/{fac}/", "/facilities/export.xlsx"]
