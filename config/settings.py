@@ -113,16 +113,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     from cityops.core.postgresql import ON_REQUEST_ONLY
 
     DATABASES["default"]["ENGINE"] = "cityops.core.postgresql"
-    _given = DATABASES["default"].get("OPTIONS", {})
-    # No JIT compilation: PostgreSQL compiled the wide aggregates of the live rankings for 0.2-0.4 s
-    # of their 0.4-0.8 s (1M cases), and the platform has no query long enough to earn it back. A
-    # DATABASE_URL that sets it (?options=-c%20jit%3Don) is followed.
-    _libpq = _given.get("options", "")
     DATABASES["default"]["OPTIONS"] = {
         "server_side_binding": True,
         "prepare_threshold": ON_REQUEST_ONLY if ENV.db_prepare else None,
-        **_given,
-        "options": _libpq if "jit" in _libpq else f"{_libpq} -c jit=off".strip(),
+        **DATABASES["default"].get("OPTIONS", {}),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     (BASE_DIR / "var").mkdir(exist_ok=True)

@@ -162,6 +162,10 @@ def stale_facts_cases():
     held_wrong |= Q(fact__held=False) & (
         Q(fact__department__isnull=True) | Q(fact__department=F("department"))
     )
+    # ... or by one that predates evaluation.0009: ``last_at`` missing, or left before a later anchor
+    last_at_wrong = Q(fact__last_at__isnull=True)
+    for name in metrics.ANCHORS:
+        last_at_wrong |= Q(**{f"fact__{name}__gt": F("fact__last_at")})
     return Case.objects.filter(
         Q(fact__isnull=True)
         | Q(fact__version__lt=formulas.FORMULA_VERSION)
@@ -169,7 +173,7 @@ def stale_facts_cases():
         | ~Q(fact__case_updated_at=F("updated_at"))
         | unsettled
         | held_wrong
-        | Q(fact__last_at__isnull=True)  # written by a worker that predates evaluation.0009
+        | last_at_wrong
     )
 
 

@@ -255,6 +255,17 @@ def test_a_fact_written_without_its_latest_anchor_counts_and_is_rebuilt(moving_h
     assert services.facts_rebuild(stale_only=True) == len(right)
     assert dict(CaseFact.objects.values_list("pk", "last_at")) == right
     assert services.facts_rebuild(stale_only=True) == 0
+    # an update by that release leaves ``last_at`` as it was, before the anchor it writes: the fact
+    # drops out of the periods after the old value until the rebuild puts it right
+    fact = CaseFact.objects.get(number=moving_history.cases["C"])
+    anchors = sorted({t for t in (getattr(fact, a) for a in metrics.ANCHORS) if t is not None})
+    assert fact.last_at == anchors[-1] == at(5, "11:00")
+    thursday = Period(at(5, "00:00"), at(6, "00:00"), at(6, "00:00"))
+    counted = selectors._group(CaseFact.objects.all(), None, thursday, selectors.PERIOD_COUNTERS)
+    CaseFact.objects.filter(pk=fact.pk).update(last_at=anchors[-2])
+    assert selectors._group(CaseFact.objects.all(), None, thursday, selectors.PERIOD_COUNTERS) != counted
+    assert services.facts_rebuild(stale_only=True) == 1
+    assert selectors._group(CaseFact.objects.all(), None, thursday, selectors.PERIOD_COUNTERS) == counted
 
 
 def test_facts_written_by_an_earlier_release_during_an_upgrade_are_rebuilt(moving_history):
