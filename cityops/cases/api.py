@@ -433,7 +433,8 @@ class _ReadPage(Page):
 class _CappedPaginator(Paginator):
     """Django's paginator, counting at most ``cap`` rows (``capped`` says whether there were more).
     The pages of a capped list go on past the cap: each reads one row beyond itself to tell whether
-    another follows, and a page past the last is empty (404), as in a list counted in full."""
+    another follows. A page beyond the cap's pages is checked against a full count (404 past the
+    last, as in a list counted in full): those pages count, the first ones do not."""
 
     def __init__(self, *args, cap: int, **kwargs):
         super().__init__(*args, **kwargs)
