@@ -207,11 +207,15 @@ AS_OF_FIELDS = (
 )
 
 
+def _latest(row: dict, fields) -> datetime | None:
+    moments = [t for t in (row.get(f) for f in fields) if t is not None]
+    return max(moments) if moments else None
+
+
 def settles_at(row: dict) -> datetime | None:
     """The latest of ``row``'s ``AS_OF_FIELDS`` (``CaseFact.settles_at``): from then on, until the row
     is written again, each counter counts it the same at every ``as_of``."""
-    moments = [t for t in (row.get(f) for f in AS_OF_FIELDS) if t is not None]
-    return max(moments) if moments else None
+    return _latest(row, AS_OF_FIELDS)
 
 
 def moving_after(t: datetime) -> Q:
@@ -222,8 +226,7 @@ def moving_after(t: datetime) -> Q:
 def last_anchor(row: dict) -> datetime | None:
     """The latest of ``row``'s ``ANCHORS`` (``CaseFact.last_at``): a row counts in no period that
     starts after it."""
-    moments = [t for t in (row.get(f) for f in ANCHORS) if t is not None]
-    return max(moments) if moments else None
+    return _latest(row, ANCHORS)
 
 
 def relevant(p: Period) -> Q:
