@@ -5,11 +5,9 @@ Nothing here returns a reporter's contact details: map rows and figures carry pu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Avg, Count, ExpressionWrapper, F, IntegerField, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -20,6 +18,7 @@ from cityops.cases.selectors import public_case_list
 from cityops.core.db import SecondsBetween, one_or_none
 from cityops.organization.models import Department
 from cityops.public.forms import normalize_phone
+from cityops.public.models import FigureSet
 
 MAP_CAP = 2000
 
@@ -207,15 +206,34 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
     ]
 
 
-def department_figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentFigures]]:
-    """``department_figures`` of the last ``days`` as computed at most ``CITYOPS_PUBLIC_FIGURES_SECONDS``
-    ago, and when: a public page anyone may load, whose one query aggregates up to a year of cases
-    (1M cases: 0.2-0.5 s on PostgreSQL, 0.6-1.7 s on SQLite). Each process keeps its own copy."""
-    ttl = settings.CITYOPS_PUBLIC_FIGURES_SECONDS
-    key = f"public:figures:{days}"
-    hit = cache.get(key) if ttl else None
-    if hit is None or not now - timedelta(seconds=ttl) <= hit[0] <= now:
-        hit = (now, department_figures(since=now - timedelta(days=days), until=now, now=now))
-        if ttl:
-            cache.set(key, hit, ttl)
-    return hit
+# The periods of the public figures page, in days.
+FIGURE_PERIODS = (30, 90, 365)
+
+
+def figures_out(figures: list[DepartmentFigures]) -> list[dict]:
+    """Figures as the JSON a ``FigureSet`` keeps (the average handling time in seconds)."""
+    out = []
+    for f in figures:
+        row = asdict(f)
+        row["avg_handling"] = None if f.avg_handling is None else f.avg_handling.total_seconds()
+        out.append(row)
+    return out
+
+
+def figures_in(rows: list[dict]) -> list[DepartmentFigures]:
+    """``figures_out`` read back."""
+    out = []
+    for r in rows:
+        seconds = r["avg_handling"]
+        out.append(
+            DepartmentFigures(
+                **{**r, "avg_handling": None if seconds is None else timedelta(seconds=seconds)}
+            )
+        )
+    return out
+
+
+def stored_figures(days: int) -> tuple[datetime, list[DepartmentFigures]] | None:
+    """The figures of the last ``days`` as last kept (``services.figures_store``), and when."""
+    stored = FigureSet.objects.filter(days=days).values_list("computed_at", "rows").first()
+    return None if stored is None else (stored[0], figures_in(stored[1]))

@@ -35,6 +35,7 @@ from cityops.core.redact import redact_contacts
 from cityops.geography.choices import AreaLevel
 from cityops.geography.selectors import area_index, area_list
 from cityops.public import selectors
+from cityops.public import services as public_services
 from cityops.public.forms import (
     MAP_PERIODS,
     FollowForm,
@@ -550,21 +551,19 @@ def map_geojson(request: HttpRequest) -> HttpResponse:
     return response
 
 
-FIGURE_PERIODS = {"30": 30, "90": 90, "365": 365}
-
-
 @require_GET
 def figures(request: HttpRequest) -> HttpResponse:
-    days = FIGURE_PERIODS.get(request.GET.get("days", "90"), 90)
+    periods = {str(d): d for d in selectors.FIGURE_PERIODS}
+    days = periods.get(request.GET.get("days", "90"), 90)
     now = _now()
-    as_of, rows = selectors.department_figures_now(days=days, now=now)
+    as_of, rows = public_services.figures_now(days=days, now=now)
     return render(
         request,
         "public/figures.html",
         {
             "rows": rows,
             "days": days,
-            "periods": list(FIGURE_PERIODS),
+            "periods": list(periods),
             "now": now,
             "as_of": as_of,
             # whole minutes, at least one, when the figures are kept between loads

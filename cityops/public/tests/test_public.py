@@ -475,6 +475,68 @@ def test_figures_are_counted_again_only_after_their_interval(client, loop_world,
     assert "数据截至" in zh
 
 
+def test_figures_are_kept_for_every_worker_and_computed_ahead_by_the_timer(client, loop_world, settings):
+    """The figures one load computes are kept in the database: another worker (its own memory empty)
+    reads them with one row instead of aggregating the cases again. The timer computes each period
+    again once half of the interval has passed, so a visitor finds them ready; figures dated after
+    the clock (a clock set back) are computed again."""
+    from django.core.cache import cache
+    from django.core.management import call_command
+
+    from cityops.public import services as public_services
+    from cityops.public.models import FigureSet
+
+    settings.CITYOPS_PUBLIC_FIGURES_SECONDS = 300
+
+    def dispatched():
+        case = public_report(loop_world)
+        now = timezone.now()
+        staff(loop_world, case, "demo-inspector", "verify", now)
+        staff(loop_world, case, "demo-chief", "file", now)
+        staff(loop_world, case, "demo-dispatcher", "dispatch", now)
+
+    def load(at=None, days=""):
+        url = reverse("public:figures") + (f"?days={days}" if days else "")
+        moment = mock.patch("cityops.public.views._now", return_value=at or timezone.now())
+        with moment, CaptureQueriesContext(connection) as q:
+            body = client.get(url).content.decode()
+        counted = any("COUNT(" in x["sql"].upper() for x in q.captured_queries)
+        return re.search(r'data-department="LZ-CGJ".*?fig-cases">(\d+)<', body, re.S).group(1), counted
+
+    dispatched()
+    assert load() == ("1", True)
+    kept = FigureSet.objects.get(days=90)
+    assert [r["code"] for r in kept.rows if r["cases"]] == ["LZ-CGJ"]
+    dispatched()
+    cache.clear()  # another worker: nothing in its memory, the kept figures read in one row
+    assert load() == ("1", False)
+    # within the first half of the interval the timer leaves them; past it, computes every period
+    out = io.StringIO()
+    call_command("public_figures_refresh", stdout=out)
+    assert FigureSet.objects.get(days=90).computed_at == kept.computed_at
+    assert sorted(FigureSet.objects.values_list("days", flat=True)) == [30, 90, 365]  # never kept: computed
+    later = kept.computed_at + timedelta(seconds=151)
+    assert public_services.figures_refresh(now=later, older_than=timedelta(seconds=150)) == [30, 90, 365]
+    assert public_services.figures_refresh(now=later, older_than=timedelta(seconds=150)) == []
+    cache.clear()
+    assert load(later + timedelta(seconds=200)) == ("2", False)  # ready before the visitor came
+    assert load(later + timedelta(seconds=200), days="365") == ("2", False)
+    # past the interval with no timer, the visitor's load computes them, and keeps them for the others
+    dispatched()
+    cache.clear()
+    assert load(later + timedelta(seconds=301)) == ("3", True)
+    assert FigureSet.objects.get(days=90).computed_at == later + timedelta(seconds=301)
+    # figures dated after the clock are not trusted
+    assert public_services.figures_refresh(now=later, older_than=timedelta(seconds=150)) == [90]
+    # the average handling time comes back as it was computed
+    now = timezone.now()
+    assert selectors.stored_figures(90)[1] == public_services.figures_store(days=90, now=now)[1]
+    assert selectors.stored_figures(90)[0] == now
+    settings.CITYOPS_PUBLIC_FIGURES_SECONDS = 0
+    call_command("public_figures_refresh", stdout=out)
+    assert "counted on every load" in out.getvalue()
+
+
 def test_the_figures_interval_is_declared_in_the_settings_schema():
     from config.env import EnvError, load_env
 
