@@ -261,3 +261,53 @@ def test_a_long_visible_list_checks_each_fact_against_its_case(history, loop_wor
     assert selectors.department_rows(handler, MARCH, now=NOW) == rows_in
     monkeypatch.setattr(selectors, "EXISTS_FROM", 10_000)
     assert "EXISTS" not in str(selectors.fact_list_for(handler).query)
+
+
+def test_a_handler_sees_the_facts_of_the_cases_their_departments_hold(history, loop_world):
+    """``fact_list_for`` gives a handler exactly the facts of the cases the case rule lets them see:
+    through a return (no department holds the case, ``held`` false), a dispatch again, a case held
+    by a department other than its last dispatch's, and for a department above another (``CGJ``
+    holds what ``CGJ-SZ`` does); someone with no role sees none."""
+    from django.contrib.auth import get_user_model
+
+    from cityops.cases.models import Case
+    from cityops.cases.selectors import case_list_for
+    from cityops.evaluation.services import fact_refresh
+    from cityops.evaluation.tests.conftest import at
+    from cityops.organization.models import Department, Membership
+
+    # K: dispatched, then returned: its facts keep the department, which no longer holds it
+    history.report("K", at(3, "09:00")).loop("K", [
+        ("file", "demo-chief", "09:05"), ("dispatch", "demo-dispatcher", "09:10"),
+        ("return", "demo-handler", "09:20"),
+    ], day=3)  # fmt: skip
+    # L: to municipal works, returned, then to the handler's department
+    history.report("L", at(3, "09:00"), kind="component", type_code="01002").loop("L", [
+        ("file", "demo-chief", "09:05"), ("dispatch", "demo-dispatcher", "09:10"),
+        ("return", "handler-sz", "09:20"),
+    ], day=3)  # fmt: skip
+    lz = Department.objects.get(code="LZ-CGJ")
+    history.act("L", "dispatch", "demo-dispatcher", at(3, "09:30"), department=lz.code)
+    # M: to municipal works, then held by the handler's department without a dispatch (as a transfer
+    # would): its facts keep the last dispatch's department, and the case is the one to ask
+    history.report("M", at(3, "10:00"), kind="component", type_code="01002").loop("M", [
+        ("file", "demo-chief", "10:05"), ("dispatch", "demo-dispatcher", "10:10"),
+    ], day=3)  # fmt: skip
+    Case.objects.filter(number=history.cases["M"]).update(department=lz)
+    fact_refresh(case=Case.objects.get(number=history.cases["M"]))
+    people = get_user_model().objects
+    boss = people.create_user(username="cgj-head")
+    Membership.objects.create(user=boss, role="handler", department=Department.objects.get(code="CGJ"))
+    held = dict(CaseFact.objects.values_list("case__number", "held"))
+    assert held[history.cases["K"]] is False and held[history.cases["L"]] is True
+    assert held[history.cases["M"]] is False
+    assert not all(held.values())
+    seen = 0
+    for user in [loop_world[u] for u in ("demo-handler", "handler-sz", "handler-hw")] + [boss]:
+        cases = set(case_list_for(user).values_list("pk", flat=True))
+        facts = selectors.fact_list_for(user)
+        assert set(facts.values_list("case_id", flat=True)) == cases, user.username
+        seen += len(cases)
+    assert seen
+    nobody = people.create_user(username="no-roles")
+    assert not selectors.fact_list_for(nobody).exists()
