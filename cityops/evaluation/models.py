@@ -246,6 +246,23 @@ class SnapshotDay(models.Model):
         return self.day.isoformat()
 
 
+class FactCheck(models.Model):
+    """When the timer last looked for stale facts, and by which rules (``services.facts_rebuild_stale``):
+    its next look reads only the cases changed since. One row."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    started_at = models.DateTimeField(_("started"))
+    # ``formulas.FORMULA_VERSION`` and ``services.STALE_RULES``: other rules read every case again
+    rules = models.CharField(_("rules"), max_length=20)
+
+    class Meta:
+        verbose_name = _("check of the facts")
+        verbose_name_plural = _("checks of the facts")
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M} ({self.rules})"
+
+
 class ScoreWeight(models.Model):
     """The weight of one indicator in the composite score of one kind of object."""
 

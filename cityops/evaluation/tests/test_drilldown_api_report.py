@@ -311,3 +311,62 @@ def test_a_handler_sees_the_facts_of_the_cases_their_departments_hold(history, l
     assert seen
     nobody = people.create_user(username="no-roles")
     assert not selectors.fact_list_for(nobody).exists()
+
+
+def test_the_timer_reads_the_cases_changed_since_its_last_look_for_stale_facts(history, monkeypatch):
+    """``facts_rebuild_stale``: the first look reads every case; the next ones only the cases changed
+    since the previous look (less an hour), through their ``updated_at``; new rules, new formulas or
+    a look dated after the clock read every case again."""
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cityops.cases.models import Case
+    from cityops.evaluation import services
+    from cityops.evaluation.models import FactCheck
+
+    def spoil(name: str) -> int:
+        """A fact as an earlier release left it (no type name), its case as it was."""
+        pk = Case.objects.get(number=history.cases[name]).pk
+        CaseFact.objects.filter(pk=pk).update(type_name=None)
+        return pk
+
+    def rebuilt(pk: int) -> bool:
+        return CaseFact.objects.get(pk=pk).type_name is not None
+
+    first = NOW - timedelta(days=1)
+    old = Case.objects.get(number=history.cases["A"]).updated_at
+    a = spoil("A")
+    assert services.facts_rebuild_stale(now=first) == (1, True)  # no look before: every case
+    assert rebuilt(a)
+    assert FactCheck.objects.get().started_at == first
+    # A changed long before the last look, B within its hour of overlap, C after it
+    Case.objects.filter(number=history.cases["B"]).update(updated_at=first - timedelta(minutes=30))
+    Case.objects.filter(number=history.cases["C"]).update(updated_at=first + timedelta(hours=2))
+    a, b, c = spoil("A"), spoil("B"), spoil("C")
+    with CaptureQueriesContext(connection) as q:
+        assert services.facts_rebuild_stale(now=NOW) == (2, False)
+    assert (rebuilt(a), rebuilt(b), rebuilt(c)) == (False, True, True)
+    assert "updated_at" in q.captured_queries[1]["sql"]
+    assert FactCheck.objects.get().started_at == NOW
+    assert Case.objects.get(pk=a).updated_at == old
+    # new rules: every case again
+    monkeypatch.setattr(services, "STALE_RULES", services.STALE_RULES + 1)
+    assert services.facts_rebuild_stale(now=NOW) == (1, True)
+    assert rebuilt(a)
+    assert services.facts_rebuild_stale(now=NOW) == (0, False)
+    # new formulas: the same
+    monkeypatch.setattr(formulas, "FORMULA_VERSION", formulas.FORMULA_VERSION + 1)
+    assert services.facts_rebuild_stale(now=NOW)[1] is True
+    assert services.facts_rebuild_stale(now=NOW)[1] is False
+    # a look dated after the clock (the clock set back): every case
+    spoil("A")
+    assert services.facts_rebuild_stale(now=NOW - timedelta(hours=1)) == (1, True)
+    # the timer's command goes the same way, and says how many it rebuilt
+    spoil("A")
+    out = io.StringIO()
+    call_command("evaluation_snapshot", "--days", "1", stdout=out)
+    assert not rebuilt(a)  # changed long before the last look: left to the full rebuild
+    call_command("evaluation_rebuild_facts", "--stale", stdout=out)
+    assert rebuilt(a)
