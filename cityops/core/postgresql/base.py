@@ -19,6 +19,7 @@ Parameters are bound on the server (psycopg's ``Cursor``), which preparing needs
 from __future__ import annotations
 
 import datetime
+import re
 
 import psycopg
 from django.db.backends.postgresql import base
@@ -89,30 +90,34 @@ class UTCTimestamptzLoader:
 WORK_MEM = "16MB"
 
 
+def _sets(name: str, options: str) -> bool:
+    """Whether libpq ``options`` (``-c name=value`` or ``--name=value``) set the setting ``name``."""
+    return re.search(rf"(?:-c\s*|--){name}\s*=", options) is not None
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
-    def init_connection_state(self):
-        """Each new connection also turns JIT compilation off and raises ``work_mem`` to ``WORK_MEM``,
-        as Django sets its time zone. PostgreSQL compiled the live rankings' wide aggregates for
-        0.2-0.4 s of their 0.4-0.8 s at 1M cases, and no query of the platform runs long enough to
-        earn it back. Not through libpq's startup ``options``: PgBouncer refuses a connection that
-        sends them. A ``DATABASE_URL`` whose ``options`` set ``jit`` or ``work_mem`` is followed
-        instead."""
-        super().init_connection_state()
+    def _configure_connection(self, connection):
+        """Each new connection (Django's own, or a pool's) also turns JIT compilation off and raises
+        ``work_mem`` to ``WORK_MEM``, as Django sets its time zone. PostgreSQL compiled the live
+        rankings' wide aggregates for 0.2-0.4 s of their 0.4-0.8 s at 1M cases, and no query of the
+        platform runs long enough to earn it back. Not through libpq's startup ``options``: PgBouncer
+        refuses a connection that sends them. A ``DATABASE_URL`` whose ``options`` set ``jit`` or
+        ``work_mem`` is followed instead."""
+        commit = super()._configure_connection(connection)
         statement = self.session_settings()
-        if self.connection is None or statement is None:
-            return
-        with self.connection.cursor() as cursor:
+        if statement is None:
+            return commit
+        with connection.cursor() as cursor:
             cursor.execute(*statement)
-        if not self.get_autocommit():
-            self.connection.commit()
+        return True
 
     def session_settings(self) -> tuple[str, dict] | None:
-        """The statement ``init_connection_state`` runs (None: the URL sets both)."""
+        """The statement ``_configure_connection`` runs (None: the URL sets both)."""
         given = self.settings_dict["OPTIONS"].get("options", "")
         settings = []
-        if "jit" not in given:
+        if not _sets("jit", given):
             settings.append("set_config('jit', 'off', false)")
-        if "work_mem" not in given:
+        if not _sets("work_mem", given):
             settings.append(
                 "CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(%(mem)s)"
                 " THEN set_config('work_mem', %(mem)s, false) END"
