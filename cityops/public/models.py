@@ -15,6 +15,9 @@ class FigureSet(models.Model):
     days = models.PositiveSmallIntegerField(_("days"), primary_key=True)
     computed_at = models.DateTimeField(_("computed at"))
     rows = models.JSONField(_("figures per department"))
+    # What each row holds (``selectors.FIGURES_SHAPE``): figures kept by another release are computed
+    # again, never read with fields missing or unknown
+    shape = models.PositiveSmallIntegerField(_("shape"), default=0)
 
     class Meta:
         verbose_name = _("public figures")

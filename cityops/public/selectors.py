@@ -208,6 +208,8 @@ def department_figures(*, since: datetime, until: datetime, now: datetime) -> li
 
 # The periods of the public figures page, in days.
 FIGURE_PERIODS = (30, 90, 365)
+# The fields a kept ``FigureSet`` row holds (those of ``DepartmentFigures``): raise it when they change.
+FIGURES_SHAPE = 1
 
 
 def figures_out(figures: list[DepartmentFigures]) -> list[dict]:
@@ -235,5 +237,7 @@ def figures_in(rows: list[dict]) -> list[DepartmentFigures]:
 
 def stored_figures(days: int) -> tuple[datetime, list[DepartmentFigures]] | None:
     """The figures of the last ``days`` as last kept (``services.figures_store``), and when."""
-    stored = FigureSet.objects.filter(days=days).values_list("computed_at", "rows").first()
+    stored = (
+        FigureSet.objects.filter(days=days, shape=FIGURES_SHAPE).values_list("computed_at", "rows").first()
+    )
     return None if stored is None else (stored[0], figures_in(stored[1]))

@@ -6,10 +6,15 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Q
 
 from cityops.public import selectors
 from cityops.public.models import FigureSet
 from cityops.public.selectors import DepartmentFigures
+
+# How far ahead of this process's clock kept figures may be dated and still be read: the timer's
+# machine (or another web server) a little ahead made every visitor count them again.
+CLOCK_SKEW = timedelta(seconds=60)
 
 
 def figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentFigures]]:
@@ -26,7 +31,7 @@ def figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentF
         return now, selectors.department_figures(since=now - timedelta(days=days), until=now, now=now)
 
     def fresh(found) -> bool:
-        return found is not None and now - timedelta(seconds=ttl) <= found[0] <= now
+        return found is not None and now - timedelta(seconds=ttl) <= found[0] <= now + CLOCK_SKEW
 
     key = f"public:figures:{days}"
     found = cache.get(key)
@@ -41,24 +46,26 @@ def figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentF
 def figures_store(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentFigures]]:
     """Compute the figures of the last ``days`` as of ``now`` and keep them for every worker."""
     figures = selectors.department_figures(since=now - timedelta(days=days), until=now, now=now)
-    # one statement, and two workers computing at once leave one row
-    FigureSet.objects.bulk_create(
-        [FigureSet(days=days, computed_at=now, rows=selectors.figures_out(figures))],
-        update_conflicts=True,
-        unique_fields=["days"],
-        update_fields=["computed_at", "rows"],
-    )
+    rows, shape = selectors.figures_out(figures), selectors.FIGURES_SHAPE
+    # Never over figures computed later (the timer's, while a slower load computed): those stay, unless
+    # dated too far ahead to be read (a clock set back). Two workers inserting at once leave one row.
+    later = Q(computed_at__gte=now, computed_at__lte=now + CLOCK_SKEW, shape=shape)
+    kept = FigureSet.objects.filter(days=days).exclude(later)
+    if not kept.update(computed_at=now, rows=rows, shape=shape):
+        FigureSet.objects.bulk_create(
+            [FigureSet(days=days, computed_at=now, rows=rows, shape=shape)], ignore_conflicts=True
+        )
     return now, figures
 
 
 def figures_refresh(*, now: datetime, older_than: timedelta) -> list[int]:
     """Compute again the figures of every period (``selectors.FIGURE_PERIODS``) kept longer ago than
     ``older_than`` (or never, or dated after ``now``); the periods computed."""
-    kept = dict(FigureSet.objects.values_list("days", "computed_at"))
+    kept = dict(FigureSet.objects.filter(shape=selectors.FIGURES_SHAPE).values_list("days", "computed_at"))
     done = []
     for days in selectors.FIGURE_PERIODS:
         at = kept.get(days)
-        if at is None or not now - older_than < at <= now:
+        if at is None or not now - older_than < at <= now + CLOCK_SKEW:
             figures_store(days=days, now=now)
             done.append(days)
     return done

@@ -526,8 +526,23 @@ def test_figures_are_kept_for_every_worker_and_computed_ahead_by_the_timer(clien
     cache.clear()
     assert load(later + timedelta(seconds=301)) == ("3", True)
     assert FigureSet.objects.get(days=90).computed_at == later + timedelta(seconds=301)
-    # figures dated after the clock are not trusted
+    # figures dated after the clock (set back) are not trusted, and are replaced
     assert public_services.figures_refresh(now=later, older_than=timedelta(seconds=150)) == [90]
+    assert FigureSet.objects.get(days=90).computed_at == later
+    # figures computed meanwhile by another (the timer) stay: a slower load does not write over them
+    public_services.figures_store(days=90, now=later - timedelta(seconds=5))
+    assert FigureSet.objects.get(days=90).computed_at == later
+    # a clock up to a minute behind the timer's reads its figures without counting again
+    cache.clear()
+    assert load(later - timedelta(seconds=59)) == ("3", False)
+    cache.clear()
+    assert load(later - timedelta(seconds=61)) == ("3", True)  # more than a minute: counted again
+    # figures kept by a release that kept other fields are computed again, never read
+    FigureSet.objects.filter(days=90).update(shape=0, rows=[{"code": "LZ-CGJ", "other": 1}])
+    cache.clear()
+    assert selectors.stored_figures(90) is None
+    assert load(later + timedelta(seconds=10)) == ("3", True)
+    assert FigureSet.objects.get(days=90).shape == selectors.FIGURES_SHAPE
     # the average handling time comes back as it was computed
     now = timezone.now()
     assert selectors.stored_figures(90)[1] == public_services.figures_store(days=90, now=now)[1]
