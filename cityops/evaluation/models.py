@@ -254,6 +254,8 @@ class FactCheck(models.Model):
     started_at = models.DateTimeField(_("started"))
     # ``formulas.FORMULA_VERSION`` and ``services.STALE_RULES``: other rules read every case again
     rules = models.CharField(_("rules"), max_length=20)
+    # the last look that read every case (``services.STALE_FULL_EVERY``)
+    full_at = models.DateTimeField(_("every case read"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("check of the facts")

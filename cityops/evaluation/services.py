@@ -230,26 +230,44 @@ STALE_RULES = 1
 # How far before the previous look the next one starts: a case saved in a transaction still open
 # then, or by a machine whose clock runs behind, is read again.
 STALE_OVERLAP = timedelta(hours=1)
+# How often a look reads every case all the same (below).
+STALE_FULL_EVERY = timedelta(days=1)
 
 
 def facts_rebuild_stale(*, now: datetime) -> tuple[int, bool]:
     """Rebuild the facts that are missing or out of date, for the timer; how many, and whether every
     case was read.
 
-    A fact goes out of date only with its case: a case changed without an event (a "me too", a merge)
-    or by a process of an earlier release during an upgrade, and every such change sets the case's
-    ``updated_at``. So each look reads the cases changed since the previous one (``FactCheck``),
-    through their index, rather than every case with its facts (3M cases: 6.2 s on SQLite each
-    hour, growing with the years). The first look, and the first after the rules or the formulas
-    change (``STALE_RULES``, ``formulas.FORMULA_VERSION``), read every case.
-    ``evaluation_rebuild_facts --stale`` always does."""
+    A fact goes out of date with its case: a case changed without an event (a "me too", a merge) or
+    by a process of an earlier release during an upgrade, and such changes set the case's
+    ``updated_at``, which is indexed. So a look reads the cases changed since the previous one
+    (``FactCheck``) rather than every case with its facts (3M cases: 6.2 s on SQLite, longer with
+    each year). One writer of facts leaves ``updated_at`` as it was: the overdue timer's event (the
+    case's public "updated" time stays its last public change), so a fact an earlier release's
+    overdue timer wrote during an upgrade is found by the look that reads every case: the first, the
+    first after the rules or the formulas change (``STALE_RULES``, ``formulas.FORMULA_VERSION``), one
+    a day (``STALE_FULL_EVERY``), and one after a look dated ahead of the clock.
+    ``evaluation_rebuild_facts --stale`` always reads every case."""
     rules = f"{formulas.FORMULA_VERSION}.{STALE_RULES}"
-    mark = FactCheck.objects.filter(pk=1).values_list("started_at", "rules").first()
+    mark = FactCheck.objects.filter(pk=1).values_list("started_at", "rules", "full_at").first()
     since = None
-    if mark is not None and mark[1] == rules and mark[0] <= now:
-        since = mark[0] - STALE_OVERLAP
+    if mark is not None:
+        started, kept_rules, full_at = mark
+        if (
+            kept_rules == rules
+            and started <= now
+            and full_at is not None
+            and now - full_at < STALE_FULL_EVERY
+        ):
+            since = started - STALE_OVERLAP
     done = facts_rebuild(stale_only=True, since=since)
-    FactCheck.objects.update_or_create(pk=1, defaults={"started_at": now, "rules": rules})
+    # one row, whichever of two looks at once writes last
+    FactCheck.objects.bulk_create(
+        [FactCheck(pk=1, started_at=now, rules=rules, full_at=now if since is None else mark[2])],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["started_at", "rules", "full_at"],
+    )
     return done, since is None
 
 

@@ -315,12 +315,14 @@ def test_a_handler_sees_the_facts_of_the_cases_their_departments_hold(history, l
 
 def test_the_timer_reads_the_cases_changed_since_its_last_look_for_stale_facts(history, monkeypatch):
     """``facts_rebuild_stale``: the first look reads every case; the next ones only the cases changed
-    since the previous look (less an hour), through their ``updated_at``; new rules, new formulas or
-    a look dated after the clock read every case again."""
+    since the previous look (less an hour), through their ``updated_at``; new rules, new formulas, a
+    look dated after the clock and one a day read every case again (an overdue event writes a fact
+    and leaves ``updated_at`` as it was)."""
     from datetime import timedelta
 
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
 
     from cityops.cases.models import Case
     from cityops.evaluation import services
@@ -335,7 +337,7 @@ def test_the_timer_reads_the_cases_changed_since_its_last_look_for_stale_facts(h
     def rebuilt(pk: int) -> bool:
         return CaseFact.objects.get(pk=pk).type_name is not None
 
-    first = NOW - timedelta(days=1)
+    first = NOW - timedelta(hours=12)
     old = Case.objects.get(number=history.cases["A"]).updated_at
     a = spoil("A")
     assert services.facts_rebuild_stale(now=first) == (1, True)  # no look before: every case
@@ -363,6 +365,17 @@ def test_the_timer_reads_the_cases_changed_since_its_last_look_for_stale_facts(h
     # a look dated after the clock (the clock set back): every case
     spoil("A")
     assert services.facts_rebuild_stale(now=NOW - timedelta(hours=1)) == (1, True)
+    # an overdue event rewrites a fact, the case's ``updated_at`` left as it was: one look a day reads
+    # every case (here a fact as an earlier release's overdue timer would leave it)
+    assert services.facts_rebuild_stale(now=NOW) == (0, False)
+    full_at = FactCheck.objects.get().full_at
+    assert full_at == NOW - timedelta(hours=1)
+    spoil("A")
+    day = services.STALE_FULL_EVERY
+    assert services.facts_rebuild_stale(now=full_at + day - timedelta(minutes=1)) == (0, False)
+    assert services.facts_rebuild_stale(now=full_at + day) == (1, True)
+    assert FactCheck.objects.get().full_at == full_at + day
+    FactCheck.objects.update(started_at=NOW, full_at=timezone.now())  # the command looks at the clock
     # the timer's command goes the same way, and says how many it rebuilt
     spoil("A")
     out = io.StringIO()
