@@ -24,7 +24,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from cityops.cases.selectors import case_list_for, case_reach_of
-from cityops.core.db import Common, Unindexed, at_least
+from cityops.core.db import Common, Unindexed, at_least, plain_rows
 from cityops.evaluation import formulas, metrics
 from cityops.evaluation.formulas import KIND_SPLIT
 from cityops.evaluation.metrics import COUNTERS, PERSON_COUNTERS, PERSON_FIELD, SUMS, Period
@@ -137,10 +137,20 @@ def _groups(
     fields = [g for g in groups if g] + ["kind"]
     outs: tuple[dict[str, dict[str, dict]], ...] = tuple({} for _ in groups)
     scope = metrics.relevant(p) if scope is None else scope
-    for row in qs.filter(scope).values(*fields).annotate(**_annotations(p, keys)).order_by():
-        codes = [row.pop(g) if g else "city" for g in groups]
-        kind = row.pop("kind")
-        counters = _unprefixed(row)
+    ann = _annotations(p, keys)
+    # Rows as the driver gives them (``plain_rows``), the counts zipped with their names: building a
+    # dict per row and unprefixing its names one by one took another tenth of a grid ranking. A count
+    # is an integer; a sum may be null, or a ``Decimal`` on PostgreSQL.
+    names = [k[len(_P) :] for k in ann]
+    sums = [name for name in names if name in SUMS]
+    at = {g: i for i, g in enumerate(fields)}
+    n = len(fields)
+    for row in plain_rows(qs.filter(scope).values(*fields).annotate(**ann).order_by()):
+        codes = [row[at[g]] if g else "city" for g in groups]
+        kind = row[n - 1]
+        counters = dict(zip(names, row[n:], strict=True))
+        for name in sums:
+            counters[name] = int(counters[name] or 0)
         for out, code in zip(outs, codes, strict=True):
             if code is None:
                 continue

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from cityops.cases.models import Case
-from cityops.core.db import Prepared, insert, pipelined
+from cityops.core.db import Prepared, insert, pipelined, plain_rows
 from cityops.core.tests.test_db_insert import _case
 
 pytestmark = pytest.mark.django_db
@@ -152,3 +152,21 @@ def test_rows_written_inside_a_pipeline_are_counted_as_outside(two_cases):
     got = Case.objects.get(pk=case.pk)
     assert (got.description, got.address, got.urgency) == ("changed", "moved", "urgent")
     assert Case.objects.count() == 2
+
+
+def test_plain_rows_are_the_drivers_values_in_the_select_order():
+    """``plain_rows``: the rows of a grouped ``values()`` query, group columns first, then the
+    annotations in their order, as ``values_list`` gives them once converted."""
+    from django.contrib.auth.models import Group
+    from django.db.models import Count, Sum
+
+    for name in ("a", "b", "b2"):
+        Group.objects.create(name=name)
+    qs = (
+        Group.objects.values("name")
+        .annotate(n=Count("pk"), total=Sum("pk"), none=Sum("pk", filter=Q(name="zz")))
+        .order_by()
+    )
+    rows = plain_rows(qs)
+    assert [r[:2] for r in sorted(rows)] == [("a", 1), ("b", 1), ("b2", 1)]
+    assert [(r[0], int(r[2]), r[3]) for r in sorted(rows)] == sorted(qs.values_list("name", "total", "none"))
