@@ -250,7 +250,7 @@ def facts_rebuild_stale(*, now: datetime) -> tuple[int, bool]:
     ``evaluation_rebuild_facts --stale`` always reads every case."""
     rules = f"{formulas.FORMULA_VERSION}.{STALE_RULES}"
     mark = FactCheck.objects.filter(pk=1).values_list("started_at", "rules", "full_at").first()
-    since = None
+    since = full_at = None
     if mark is not None:
         started, kept_rules, full_at = mark
         if (
@@ -263,7 +263,7 @@ def facts_rebuild_stale(*, now: datetime) -> tuple[int, bool]:
     done = facts_rebuild(stale_only=True, since=since)
     # one row, whichever of two looks at once writes last
     FactCheck.objects.bulk_create(
-        [FactCheck(pk=1, started_at=now, rules=rules, full_at=now if since is None else mark[2])],
+        [FactCheck(pk=1, started_at=now, rules=rules, full_at=now if since is None else full_at)],
         update_conflicts=True,
         unique_fields=["id"],
         update_fields=["started_at", "rules", "full_at"],

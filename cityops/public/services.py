@@ -17,6 +17,10 @@ from cityops.public.selectors import DepartmentFigures
 CLOCK_SKEW = timedelta(seconds=60)
 
 
+def _last_days(days: int, now: datetime) -> list[DepartmentFigures]:
+    return selectors.department_figures(since=now - timedelta(days=days), until=now, now=now)
+
+
 def figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentFigures]]:
     """``selectors.department_figures`` of the last ``days`` as computed at most
     ``CITYOPS_PUBLIC_FIGURES_SECONDS`` ago, and when: a public page anyone may load, whose one query
@@ -28,7 +32,7 @@ def figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentF
     compute them, and keep them for the others."""
     ttl = settings.CITYOPS_PUBLIC_FIGURES_SECONDS
     if not ttl:
-        return now, selectors.department_figures(since=now - timedelta(days=days), until=now, now=now)
+        return now, _last_days(days, now)
 
     def fresh(found) -> bool:
         return found is not None and now - timedelta(seconds=ttl) <= found[0] <= now + CLOCK_SKEW
@@ -45,7 +49,7 @@ def figures_now(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentF
 
 def figures_store(*, days: int, now: datetime) -> tuple[datetime, list[DepartmentFigures]]:
     """Compute the figures of the last ``days`` as of ``now`` and keep them for every worker."""
-    figures = selectors.department_figures(since=now - timedelta(days=days), until=now, now=now)
+    figures = _last_days(days, now)
     rows, shape = selectors.figures_out(figures), selectors.FIGURES_SHAPE
     # Never over figures computed later (the timer's, while a slower load computed): those stay, unless
     # dated too far ahead to be read (a clock set back). Two workers inserting at once leave one row.
