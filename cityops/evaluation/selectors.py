@@ -210,7 +210,7 @@ def counters_by_department_and_area(
     if tracked is None or p.as_of < p.end:
         return compute()
     token = [(h.day, h.changes) for h in tracked]
-    return _cached(("report", formulas.FORMULA_VERSION, start, end, level, _visibility(user), token), compute)
+    return _kept(("report", formulas.FORMULA_VERSION, start, end, level, _visibility(user)), token, compute)
 
 
 def _visibility(user) -> tuple:
@@ -376,9 +376,9 @@ def area_rows(user, q: Query, *, now: datetime, headers=None, split: bool = True
     ranking counted live: 0.6 s on SQLite at 1M cases), a county's townships (``q.within``) among them.
     Grid cells, thousands of them, are counted over the period's facts: their snapshots would hold more
     than the facts of the day; inside one area (``q.within``), over that area's facts only. For a
-    period that has ended (``headers`` with its days' headers), those counters are kept until a fact
-    of its days changes, as the monthly report's (last month's grid cells at 1M cases: 0.9 s on SQLite
-    on every look). ``split``: as ``_row``."""
+    period that has ended (``headers`` then holds the headers of its days), those counters are kept
+    until a fact of its days changes, as the monthly report's (last month's grid cells at 1M cases:
+    0.9 s on SQLite on every look). ``split``: as ``_row``."""
     level = q.level if q.level in AREA_FIELDS else AreaLevel.COUNTY.value
     stored = {AreaLevel.COUNTY.value: "area_counters", AreaLevel.TOWNSHIP.value: "township_counters"}
     within = area_record(q.within) if q.within else None
@@ -405,8 +405,8 @@ def area_rows(user, q: Query, *, now: datetime, headers=None, split: bool = True
         else:  # an ended period: counted again only once a fact of its days changes (as the report)
             token = [(h.day, h.changes) for h in tracked]
             inside = within.code if within is not None else ""
-            key = ("areas", formulas.FORMULA_VERSION, p.start, p.end, level, inside, _visibility(user), token)
-            data = _cached(key, count)
+            key = ("areas", formulas.FORMULA_VERSION, p.start, p.end, level, inside, _visibility(user))
+            data = _kept(key, token, count)
     return area_rows_of(data, level=level, kind=q.kind, within=within.code if within else "", split=split)
 
 
@@ -770,16 +770,16 @@ def people_figures(q: Query, *, now: datetime, headers: tuple) -> dict[int, dict
     yesterday = today - timedelta(days=1)
     if q.end < today:
         token = [(h.day, h.changes) for h in tracked or []]
-        key = ("people", _SHAPE, formulas.FORMULA_VERSION, q.start, q.end, token)
+        key = ("people", _SHAPE, formulas.FORMULA_VERSION, q.start, q.end)
         if _covered(days, q):
-            return _cached(key, lambda: _people_ended_from_snapshots(q, now, days))
-        return _cached(key, lambda: counters_by_person(None, q.period(now)))
+            return _kept(key, token, lambda: _people_ended_from_snapshots(q, now, days))
+        return _kept(key, token, lambda: counters_by_person(None, q.period(now)))
     out: dict[int, dict[str, dict]] = {}
     if q.start <= yesterday:
         past = (q.start, yesterday)
         stamp = [(h.day, h.computed_at, h.computed_changes) for h in days if past[0] <= h.day <= past[1]]
-        key = ("people-snapshots", _SHAPE, formulas.FORMULA_VERSION, past, stamp)
-        out = _people_brought_to(*_cached(key, lambda: _people_merged(past, days)), now)
+        key = ("people-snapshots", _SHAPE, formulas.FORMULA_VERSION, past)
+        out = _people_brought_to(*_kept(key, stamp, lambda: _people_merged(past, days)), now)
     if q.start <= today:
         live = counters_by_person(
             None, Period(start=day_start(today), end=day_start(today + timedelta(days=1)), as_of=now)
@@ -1031,8 +1031,8 @@ def _by_month(what: str, days: tuple[date, date], headers: list[SnapshotDay], me
     parts = []
     for lo, hi in _month_spans(days):
         stamp = [(d, stamps.get(d)) for d in (lo + timedelta(days=i) for i in range((hi - lo).days + 1))]
-        key = ("snapshot-month", what, _SHAPE, formulas.FORMULA_VERSION, lo, hi, stamp)
-        parts.append(_cached(key, lambda span=(lo, hi): merge(span)))
+        key = ("snapshot-month", what, _SHAPE, formulas.FORMULA_VERSION, lo, hi)
+        parts.append(_kept(key, stamp, lambda span=(lo, hi): merge(span)))
     return parts
 
 
@@ -1104,12 +1104,18 @@ def _past_from_snapshots(days: tuple[date, date] | None, trend_days: tuple[date,
 _SHAPE = 4
 
 
-def _cached(key_parts: tuple, compute):
-    key = "evaluation:figures:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, 24 * 3600)
+def _kept(key_parts: tuple, token, compute):
+    """``compute()``, kept in the Django cache under one key per ``key_parts`` with the ``token`` it
+    was computed for (the change counters or stamps of the days it read), and computed again when the
+    token differs. A change replaces the entry: with the token in the key, every change left the old
+    entry behind for a day, and an ended month changes whenever one of its cases is acted on (a grid
+    ranking's counters are 1-2 MB)."""
+    key = "evaluation:kept:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
+    found = cache.get(key)
+    if found is not None and found[0] == token:
+        return found[1]
+    value = compute()
+    cache.set(key, (token, value), 24 * 3600)
     return value
 
 
@@ -1225,8 +1231,9 @@ def _period_ended(q: Query, now: datetime, headers: list[SnapshotDay], tracked: 
     ``services.period_headers``), else counted over its facts: a half year at 1M cases took 7 s on
     SQLite and 1.4 s on PostgreSQL that way, from the snapshots well under a second."""
     token = [(h.day, h.changes) for h in tracked]
-    return _cached(
-        ("period", _SHAPE, formulas.FORMULA_VERSION, q.start, q.end, token),
+    return _kept(
+        ("period", _SHAPE, formulas.FORMULA_VERSION, q.start, q.end),
+        token,
         (lambda: _ended_from_snapshots(q, now, headers))
         if _covered(headers, q)
         else (lambda: _ended_live(q, now)),
@@ -1277,8 +1284,9 @@ def dashboard_figures(
         for h in headers
         if trend_days[0] <= h.day <= trend_days[1] or (past and past[0] <= h.day <= past[1])
     ]
-    snap = _cached(
-        ("snapshots", _SHAPE, formulas.FORMULA_VERSION, past, trend_days, stamp),
+    snap = _kept(
+        ("snapshots", _SHAPE, formulas.FORMULA_VERSION, past, trend_days),
+        stamp,
         lambda: _ongoing_past(past, trend_days, headers),
     )
     live = day_figures(Period(start=day_start(today), end=day_start(today + timedelta(days=1)), as_of=now))

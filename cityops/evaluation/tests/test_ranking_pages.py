@@ -209,9 +209,19 @@ def test_an_ended_periods_grid_cells_are_counted_again_only_when_a_fact_of_its_d
     assert cells(handler) == mine and len(passes) == 4
     # S0 (an inspector's report of 3 March, waiting to be filed) is filed on 20 March: its days are
     # touched, and the cells are counted again, as counted afresh
+    kept = {k for k in cache._cache if k.startswith(":1:evaluation:")}
+    assert len(kept) == 2  # the city's cells and the township's
     spread.act("S0", "file", CHIEF, at(20, "09:00"))
     after = cells(leader)
     assert len(passes) == 5 and after != first
+    assert {k for k in cache._cache if k.startswith(":1:evaluation:")} == kept  # replaced, not added to
+    # a case reported and filed today, with no day in March, leaves March's cells as they were kept
+    data = ReportInput(
+        source="inspector", kind="matter", type_code="07001", description="today", lat=36.19, lon=113.11
+    )
+    spread.cases["T"] = case_report(data=data, actor=spread.p[INSP], now=timezone.now()).number
+    spread.act("T", "file", CHIEF, timezone.now())
+    assert cells(leader) == after and len(passes) == 5
     cache.clear()
     assert cells(leader) == after and len(passes) == 6
     # a period that reaches today is counted on every look

@@ -71,9 +71,11 @@ def test_an_ended_month_is_counted_again_only_when_a_fact_of_its_days_changes(
     assert {r["code"] for r in rows["departments"]} == {"LZ-CGJ"}
     # case H (reported on 3 March, never verified) is verified late in March, after the report was
     # counted: the days of its anchors are touched, and the report is counted again with it
+    kept = {k for k in cache._cache if k.startswith(":1:evaluation:")}
     history.act("H", "verify", INSP, datetime(2026, 3, 31, 10, 0, tzinfo=TZ))
     after, ended = _build(leader, APRIL, "ended")
     assert ended == 1 and _counters(after) != _counters(first)
+    assert {k for k in cache._cache if k.startswith(":1:evaluation:")} == kept  # replaced, none left behind
     cache.clear()
     assert _counters(report.build(leader, "2026-03", now=APRIL)) == _counters(after)
     assert _build(leader, APRIL, "ended")[1] == 0
