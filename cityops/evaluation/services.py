@@ -123,6 +123,11 @@ def fact_refresh(*, case: Case) -> CaseFact:
     return fact
 
 
+# How long before midnight a new report counts its day as ended (see ``on_case_event``): every report
+# then updates the day's header, a row each writer waits for, during that minute only.
+COMMIT_MARGIN = timedelta(minutes=1)
+
+
 def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False, **kwargs) -> None:
     """post_save of ``CaseEvent``: the case was saved just before its event, in the same transaction."""
     if raw or not created:
@@ -140,9 +145,11 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
         values = fact_values(instance.case, [snap])
         insert(CaseFact(case_id=instance.case_id, **values))
         # Today's snapshot is never usable before the day ends; only a report entered with a past
-        # time (imports, the demo) changes a finished day.
-        today = timezone.localdate()
-        snapshot_days_touch({d for d in anchor_days(values) if d < today})
+        # time (imports, the demo) changes a finished day, and so may one in the day's last minute,
+        # whose transaction can commit after midnight, once a reader has taken the day's header to
+        # count the day as ended (and kept what it counted under it).
+        finished = timezone.localdate(timezone.now() + COMMIT_MARGIN)
+        snapshot_days_touch({d for d in anchor_days(values) if d < finished})
         return
     fact_refresh(case=instance.case)
 

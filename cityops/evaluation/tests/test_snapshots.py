@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import shapely
@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from cityops.evaluation import formulas, selectors, services
 from cityops.evaluation.metrics import Period
 from cityops.evaluation.models import CaseFact, ObjectKind, SnapshotDay
-from cityops.evaluation.tests.conftest import CHIEF, DISP, HANDLER, NOW, at, build
+from cityops.evaluation.tests.conftest import CHIEF, DISP, HANDLER, NOW, TZ, at, build
 
 pytestmark = pytest.mark.django_db
 MARCH = selectors.Query(start=date(2026, 3, 1), end=date(2026, 3, 31))
@@ -355,6 +355,28 @@ def test_a_fact_write_makes_the_days_it_touches_stale(history):
     )
 
 
+def test_a_report_in_the_last_minute_of_its_day_touches_the_day(history, monkeypatch):
+    """A report's transaction may commit after midnight, once a reader has taken its day's header to
+    count the day as ended: in the day's last minute a report touches its day, as one of a past day
+    does. Earlier it touches nothing (every report of the day would update the one row)."""
+    day = date(2026, 3, 5)
+    services.snapshot_days_track(first=day, last=day)
+
+    def changes() -> int:
+        return SnapshotDay.objects.get(day=day).changes
+
+    before = changes()
+    for moment, touched in (
+        (datetime(2026, 3, 5, 12, 0, tzinfo=TZ), 0),
+        (datetime(2026, 3, 5, 23, 58, 50, tzinfo=TZ), 0),
+        (datetime(2026, 3, 5, 23, 59, 30, tzinfo=TZ), 1),
+    ):
+        monkeypatch.setattr(services.timezone, "now", lambda moment=moment: moment)
+        history.report(f"N{moment.minute}", moment)
+        assert changes() == before + touched, moment
+        before = changes()
+
+
 def test_the_grouped_query_compiled_once_matches_the_orm(history):
     for start, end, as_of in (
         (date(2026, 3, 1), date(2026, 3, 31), NOW),
@@ -420,10 +442,6 @@ def test_a_fact_carries_its_cases_type_name_and_position(history):
 def test_a_long_period_is_merged_a_month_at_a_time_and_only_a_changed_month_again(history, monkeypatch):
     """The months' merges add up to the whole span's; after a fact of one day changes, only that day's
     month is read from its snapshots again."""
-    from datetime import datetime
-
-    from cityops.evaluation.tests.conftest import TZ
-
     feb = datetime(2026, 2, 26, 9, 0, tzinfo=TZ)
     history.report("P", feb).loop("P", [("file", CHIEF, feb + timedelta(minutes=5))])
     # public, on Tuesday evening: its verification is due on Wednesday morning (a flip)
