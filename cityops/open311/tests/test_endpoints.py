@@ -565,6 +565,24 @@ def test_an_update_shows_its_first_public_photo(world, client):
     assert media() == [None]
 
 
+def test_every_page_of_the_updates_feed_is_a_slice_of_the_whole_feed(cases, client):
+    """A later page reads its events' keys first on PostgreSQL (``update_list``): the same updates,
+    in the same order, photos included, as the whole feed on one page."""
+    r = post(client, files={"media": SimpleUploadedFile("p.png", png_bytes(), content_type="image/png")})
+    assert r.status_code == 200, r.content
+    url = "/open311/v2/servicerequestupdates.json?extensions=true"
+    whole = client.get(url).json()
+    assert len(whole) >= 5 and any(u["media_url"] for u in whole)
+    paged, page = [], 1
+    while len(paged) < len(whole):
+        part = client.get(f"{url}&page_size=2&page={page}").json()
+        assert part, page
+        paged += part
+        page += 1
+    assert paged == whole
+    assert client.get(f"{url}&page_size=2&page={page}").json() == []
+
+
 def test_updates_come_from_public_cases_by_the_one_rule(cases):
     """The feed reaches the case rule through a join (``public_case_condition``): the same events as
     the events of ``public_case_list``."""
