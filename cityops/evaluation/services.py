@@ -148,8 +148,13 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
         # time (imports, the demo) changes a finished day, and so may one in the day's last minute,
         # whose transaction can commit after midnight, once a reader has taken the day's header to
         # count the day as ended (and kept what it counted under it).
-        finished = timezone.localdate(timezone.now() + COMMIT_MARGIN)
-        snapshot_days_touch({d for d in anchor_days(values) if d < finished})
+        now = timezone.now()
+        finished = timezone.localdate(now + COMMIT_MARGIN)
+        days = {d for d in anchor_days(values) if d < finished}
+        ending = {d for d in days if d >= timezone.localdate(now)}
+        if ending:  # made where missing, else there is nothing to touch (the reader makes it too)
+            SnapshotDay.objects.bulk_create([SnapshotDay(day=d) for d in ending], ignore_conflicts=True)
+        snapshot_days_touch(days)
         return
     fact_refresh(case=instance.case)
 

@@ -357,8 +357,9 @@ def test_a_fact_write_makes_the_days_it_touches_stale(history):
 
 def test_a_report_in_the_last_minute_of_its_day_touches_the_day(history, monkeypatch):
     """A report's transaction may commit after midnight, once a reader has taken its day's header to
-    count the day as ended: in the day's last minute a report touches its day, as one of a past day
-    does. Earlier it touches nothing (every report of the day would update the one row)."""
+    count the day as ended: in the day's last minute a report touches its day (making its header
+    where there is none), as one of a past day does. Earlier it touches nothing (every report of the
+    day would update the one row)."""
     day = date(2026, 3, 5)
     services.snapshot_days_track(first=day, last=day)
 
@@ -375,6 +376,13 @@ def test_a_report_in_the_last_minute_of_its_day_touches_the_day(history, monkeyp
         history.report(f"N{moment.minute}", moment)
         assert changes() == before + touched, moment
         before = changes()
+    # a day without a header yet (no snapshot taken of it so far) gets one, already touched: a reader
+    # after midnight would make it with no change counted, and keep what it counted under it
+    late = datetime(2026, 3, 6, 23, 59, 30, tzinfo=TZ)
+    monkeypatch.setattr(services.timezone, "now", lambda: late)
+    assert not SnapshotDay.objects.filter(day=late.date()).exists()
+    history.report("N6", late)
+    assert SnapshotDay.objects.get(day=late.date()).changes == 1
 
 
 def test_the_grouped_query_compiled_once_matches_the_orm(history):

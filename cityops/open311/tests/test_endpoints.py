@@ -583,6 +583,42 @@ def test_every_page_of_the_updates_feed_is_a_slice_of_the_whole_feed(cases, clie
     assert client.get(f"{url}&page_size=2&page={page}").json() == []
 
 
+def test_every_page_of_every_updates_filter_is_a_slice_of_its_whole_list(cases, world):
+    """``update_list`` pages, in each filter (cases named, windows) and page size, with updates at
+    the same moment (ordered by their keys) and the older events' rows moved in the table (PostgreSQL
+    keeps a row's new version elsewhere): the same updates as the whole list, in its order."""
+    from cityops.open311 import selectors
+
+    now = cases["now"]
+    t = now - timedelta(hours=3)
+    extra = [report(t) for _ in range(5)]
+    for case in extra[:3]:
+        act(world, case, "demo-operator", "verify", t)
+    CaseEvent.objects.filter(at__lt=now - timedelta(days=1)).update(note="moved")
+    numbers = [c.number for c in extra] + [cases[k].number for k in ("a", "b", "d")]
+    for given in (
+        {},
+        {"ids": numbers},
+        {"ids": numbers[:3]},
+        {"ids": numbers, "start": now - timedelta(days=200)},
+        {"start": now - timedelta(days=200)},
+        {"start": now - timedelta(days=2, hours=1), "end": now},
+        {"end": now - timedelta(hours=1)},
+    ):
+
+        def listed(given=given, **paging) -> list[tuple]:
+            found = selectors.update_list(selectors.UpdateFilters(**given, **paging), now=now)
+            return [(e.at, e.pk, e.o311_photo, e.case.number) for e in found]
+
+        whole = listed()
+        assert whole == sorted(whole) and whole, given
+        for size in (1, 2, 3):
+            paged = []
+            for page in range(1, len(whole) // size + 3):
+                paged += listed(page=page, page_size=size)
+            assert paged == whole, (given, size)
+
+
 def test_updates_come_from_public_cases_by_the_one_rule(cases):
     """The feed reaches the case rule through a join (``public_case_condition``): the same events as
     the events of ``public_case_list``."""
