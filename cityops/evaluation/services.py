@@ -101,10 +101,24 @@ def anchor_days(values) -> set[date]:
     return {timezone.localdate(t) for t in values or () if t is not None}
 
 
+# How long before midnight a write counts its day as ended (``snapshot_days_touch``, ``on_case_event``):
+# every new report then updates the day's header, a row each writer waits for, during that minute only.
+COMMIT_MARGIN = timedelta(minutes=1)
+
+
 def snapshot_days_touch(days: set[date]) -> None:
-    """Mark the snapshots of ``days`` out of date: the facts they were computed from changed."""
-    if days:
-        SnapshotDay.objects.filter(day__in=days).update(changes=F("changes") + 1)
+    """Mark the snapshots of ``days`` out of date: the facts they were computed from changed.
+
+    In a day's last minute (``COMMIT_MARGIN``) the day's header is made where there is none yet: the
+    write's transaction may commit after midnight, once a reader has made the header to count the day
+    as ended, with no change counted, and kept what it counted under it."""
+    if not days:
+        return
+    now = timezone.now()
+    today = timezone.localdate(now)
+    if today in days and timezone.localdate(now + COMMIT_MARGIN) > today:
+        SnapshotDay.objects.bulk_create([SnapshotDay(day=today)], ignore_conflicts=True)
+    SnapshotDay.objects.filter(day__in=days).update(changes=F("changes") + 1)
 
 
 def fact_refresh(*, case: Case) -> CaseFact:
@@ -121,11 +135,6 @@ def fact_refresh(*, case: Case) -> CaseFact:
         fact = CaseFact(case_id=case.pk, **values)
     snapshot_days_touch(anchor_days(old) | anchor_days(values))
     return fact
-
-
-# How long before midnight a new report counts its day as ended (see ``on_case_event``): every report
-# then updates the day's header, a row each writer waits for, during that minute only.
-COMMIT_MARGIN = timedelta(minutes=1)
 
 
 def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False, **kwargs) -> None:
@@ -148,13 +157,8 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
         # time (imports, the demo) changes a finished day, and so may one in the day's last minute,
         # whose transaction can commit after midnight, once a reader has taken the day's header to
         # count the day as ended (and kept what it counted under it).
-        now = timezone.now()
-        finished = timezone.localdate(now + COMMIT_MARGIN)
-        days = {d for d in anchor_days(values) if d < finished}
-        ending = {d for d in days if d >= timezone.localdate(now)}
-        if ending:  # made where missing, else there is nothing to touch (the reader makes it too)
-            SnapshotDay.objects.bulk_create([SnapshotDay(day=d) for d in ending], ignore_conflicts=True)
-        snapshot_days_touch(days)
+        finished = timezone.localdate(timezone.now() + COMMIT_MARGIN)
+        snapshot_days_touch({d for d in anchor_days(values) if d < finished})
         return
     fact_refresh(case=instance.case)
 

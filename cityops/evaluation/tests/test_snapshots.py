@@ -383,6 +383,11 @@ def test_a_report_in_the_last_minute_of_its_day_touches_the_day(history, monkeyp
     assert not SnapshotDay.objects.filter(day=late.date()).exists()
     history.report("N6", late)
     assert SnapshotDay.objects.get(day=late.date()).changes == 1
+    # and so does an action in its day's last minute (``fact_refresh`` touches the days it moves)
+    later = late + timedelta(days=1)
+    monkeypatch.setattr(services.timezone, "now", lambda: later)
+    history.act("N6", "file", CHIEF, later)
+    assert SnapshotDay.objects.get(day=later.date()).changes == 1
 
 
 def test_the_grouped_query_compiled_once_matches_the_orm(history):
